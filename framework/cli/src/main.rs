@@ -1,0 +1,57 @@
+//! `subnetkit`: one command for subnet owners, miners and validators.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod yuma_cmd;
+
+/// Exit code for input the command cannot use (unreadable file, bad format, invalid field).
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a check that ran and found a difference.
+const EXIT_MISMATCH: u8 = 1;
+
+#[derive(Parser)]
+#[command(name = "subnetkit", version, about = "A Rust framework for Bittensor-style subnets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Yuma Consensus, computed exactly as the subtensor chain computes it.
+    Yuma {
+        #[command(subcommand)]
+        command: yuma_cmd::YumaCommand,
+    },
+}
+
+/// How a command ended, beyond plain success.
+enum Failure {
+    /// The input was unusable; the message names the file and field.
+    BadInput(anyhow::Error),
+    /// A comparison found a difference; already reported.
+    Mismatch,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Failure {
+        Failure::BadInput(error)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Yuma { command } => yuma_cmd::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        Err(Failure::Mismatch) => ExitCode::from(EXIT_MISMATCH),
+    }
+}

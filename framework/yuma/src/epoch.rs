@@ -1,0 +1,367 @@
+//! The epoch, step by step in the chain's order (`epoch_mechanism`).
+
+use std::borrow::Cow;
+
+use substrate_fixed::types::{I32F32, I64F64, I96F32, U96F32};
+
+use crate::bonds::{LiquidAlpha, ema_fixed, fixed_alpha};
+use crate::consensus::weighted_median_columns;
+use crate::fixed::{ONE, ZERO, bits, normalize, normalize_by, proportion_to_u16, safe_div, sum, u16_proportion};
+use crate::input::{EpochInput, Params, Rows};
+use crate::output::{Derived, EpochOutput, FixedVectors, Matrices};
+use crate::sparse::Csr;
+use crate::InputError;
+
+/// What to compute besides the chain's outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Also return the intermediate matrices (costs a copy of each).
+    pub matrices: bool,
+}
+
+/// Runs one epoch on `input`, exactly as the chain would.
+///
+/// Fails only on input the chain could not hold (see [`EpochInput::validate`]).
+pub fn epoch(input: &EpochInput, options: &Options) -> Result<EpochOutput, InputError> {
+    input.validate()?;
+    Ok(run(input, options))
+}
+
+fn run(input: &EpochInput, options: &Options) -> EpochOutput {
+    let params = &input.params;
+    let n = input.n();
+    let owner = params.subnet_owner_uid.map(usize::from);
+
+    // Activity.
+    let cutoff = activity_cutoff(params);
+    let active: Vec<bool> =
+        input.neurons.iter().map(|x| x.last_update.saturating_add(cutoff) >= input.current_block).collect();
+
+    // Stake and permits: this epoch votes with the stored (old) permits; the new ones are for the next.
+    let (raw_stake, stake) = stake_weights(input, owner);
+    let mut old_permits: Vec<bool> = input.neurons.iter().map(|x| x.validator_permit).collect();
+    let new_permits = top_k_nonzero(&stake, usize::from(params.max_allowed_validators), owner);
+    if let Some(owner) = owner {
+        old_permits[owner] = true;
+    }
+    let mut active_stake: Vec<I32F32> = (0..n)
+        .map(|i| if active[i] && old_permits[i] { stake[i] } else { ZERO })
+        .collect();
+    normalize(&mut active_stake);
+
+    // Weights, consensus, clipping, trust and incentive.
+    let weights = masked_weights(input, &old_permits, owner);
+    let kappa = u16_proportion(params.kappa);
+    let consensus = weighted_median_columns(&weights, &active_stake, kappa, n);
+    let clipped = clip_to_consensus(&weights, &consensus);
+    let validator_trust = clipped.row_sums();
+    let ranks = ranks(&clipped, &active_stake, n);
+    let mut incentive = ranks.clone();
+    normalize(&mut incentive);
+
+    // Bonds and dividends.
+    let penalty = u16_proportion(params.bonds_penalty);
+    let weights_for_bonds = penalised_weights(&weights, &clipped, &consensus, penalty);
+    let last_tempo = last_tempo(input, params);
+    let registered_since = |j: u16| last_tempo <= input.neurons[usize::from(j)].block_at_registration;
+    let alpha = fixed_alpha(params.bonds_moving_average);
+    let (dividends, bonds_in, ema_for_dividends, stored) = if params.yuma3_enabled {
+        let bonds_in = stored_bonds(&input.bonds, n, u16_proportion, &registered_since);
+        let ema = if params.liquid_alpha_enabled && consensus.iter().any(|&c| c != ZERO) {
+            LiquidAlpha::new(params.alpha_low, params.alpha_high, params.alpha_sigmoid_steepness)
+                .ema(&weights_for_bonds, &bonds_in, &consensus)
+        } else {
+            ema_fixed(&weights_for_bonds, &bonds_in, alpha, n)
+        };
+        let dividends = yuma3_dividends(&ema, &incentive, &active_stake, n);
+        (dividends, bonds_in, None, ema)
+    } else {
+        let mut bonds_in = stored_bonds(&input.bonds, n, I32F32::from_num, &registered_since);
+        bonds_in.normalize_columns(n);
+        let mut delta = row_scaled(&weights_for_bonds, &active_stake);
+        delta.normalize_columns(n);
+        let mut ema = ema_fixed(&delta, &bonds_in, alpha, n);
+        ema.normalize_columns(n);
+        let mut dividends: Vec<I32F32> = (0..n)
+            .map(|i| {
+                ema.row(i)
+                    .iter()
+                    .fold(ZERO, |acc, &(j, b)| acc.saturating_add(incentive[usize::from(j)].saturating_mul(b)))
+            })
+            .collect();
+        normalize(&mut dividends);
+        // Dividends use the normalised EMA; storage gets it column max-upscaled.
+        let normalized = options.matrices.then(|| ema.clone());
+        ema.max_upscale_columns(n);
+        (dividends, bonds_in, normalized, ema)
+    };
+
+    // Emission.
+    let shares = emission_shares(&incentive, &dividends, &active_stake, &stake);
+    let rao = I96F32::saturating_from_num(input.rao_emission);
+    let to_rao = |x: &[I32F32]| -> Vec<u64> {
+        x.iter().map(|&v| I96F32::saturating_from_num(v).saturating_mul(rao).saturating_to_num::<u64>()).collect()
+    };
+
+    let bonds: Rows = (0..n)
+        .filter(|&i| new_permits[i] && !stored.row(i).is_empty())
+        .map(|i| (i as u16, stored.row(i).iter().map(|&(j, v)| (j, proportion_to_u16(v))).collect()))
+        .collect();
+    let to_u16 = |x: &[I32F32]| -> Vec<u16> { x.iter().map(|&v| proportion_to_u16(v)).collect() };
+
+    let matrices = options.matrices.then(|| Matrices {
+        weights: weights.to_fixed_rows(),
+        clipped_weights: clipped.to_fixed_rows(),
+        weights_for_bonds: weights_for_bonds.to_fixed_rows(),
+        bonds_in: bonds_in.to_fixed_rows(),
+        ema_bonds: ema_for_dividends.as_ref().unwrap_or(&stored).to_fixed_rows(),
+    });
+
+    EpochOutput {
+        active,
+        validator_permit: new_permits,
+        stake: raw_stake,
+        stake_weight: to_u16(&stake),
+        consensus: to_u16(&consensus),
+        incentive: to_u16(&incentive),
+        dividends: to_u16(&dividends),
+        validator_trust: to_u16(&validator_trust),
+        server_emission: to_rao(&shares.server),
+        validator_emission: to_rao(&shares.validator),
+        emission: to_rao(&shares.combined),
+        bonds,
+        derived: Derived {
+            activity_cutoff_blocks: cutoff,
+            last_tempo,
+            kappa: kappa.to_bits(),
+            bonds_penalty: penalty.to_bits(),
+        },
+        fixed: FixedVectors {
+            stake: bits(&stake),
+            active_stake: bits(&active_stake),
+            consensus: bits(&consensus),
+            validator_trust: bits(&validator_trust),
+            ranks: bits(&ranks),
+            incentive: bits(&incentive),
+            dividends: bits(&dividends),
+            normalized_server_emission: bits(&shares.server),
+            normalized_validator_emission: bits(&shares.validator),
+            normalized_combined_emission: bits(&shares.combined),
+        },
+        matrices,
+    }
+}
+
+/// Blocks without a weight update after which a uid is inactive: `max(1, factor × tempo / 1000)`.
+fn activity_cutoff(params: &Params) -> u64 {
+    (u64::from(params.activity_cutoff_factor_milli) * u64::from(params.tempo) / 1000).max(1)
+}
+
+/// Block from which registrations are too recent for bonds: the block after the previous epoch.
+fn last_tempo(input: &EpochInput, params: &Params) -> u64 {
+    match input.last_mechanism_step_block {
+        0 => input.current_block.saturating_sub(u64::from(params.tempo)),
+        previous => previous.saturating_add(1),
+    }
+}
+
+/// Raw stake `⌊alpha + tao × tao_weight⌋` per uid, and the threshold-filtered stake normalised to `I32F32`.
+fn stake_weights(input: &EpochInput, owner: Option<usize>) -> (Vec<u64>, Vec<I32F32>) {
+    let params = &input.params;
+    let tao_weight = I64F64::saturating_from_num(
+        U96F32::saturating_from_num(params.tao_weight).saturating_div(U96F32::saturating_from_num(u64::MAX)),
+    );
+    let total: Vec<I64F64> = input
+        .neurons
+        .iter()
+        .map(|x| {
+            I64F64::saturating_from_num(x.stake)
+                .saturating_add(I64F64::saturating_from_num(x.tao_stake).saturating_mul(tao_weight))
+        })
+        .collect();
+    let raw: Vec<u64> = total.iter().map(|s| s.saturating_to_num::<u64>()).collect();
+
+    let mut filtered: Vec<I64F64> = total
+        .iter()
+        .zip(&raw)
+        .enumerate()
+        .map(|(i, (&s, &floor))| {
+            if owner != Some(i) && floor < params.stake_threshold { I64F64::from_bits(0) } else { s }
+        })
+        .collect();
+    let sum = filtered.iter().fold(I64F64::from_bits(0), |acc, &x| acc.wrapping_add(x));
+    if sum != I64F64::from_bits(0) {
+        filtered.iter_mut().for_each(|x| *x = x.checked_div(sum).unwrap_or(I64F64::from_bits(0)));
+    }
+    (raw, filtered.iter().map(|&x| I32F32::saturating_from_num(x)).collect())
+}
+
+/// New validator permits: non-zero stake among the `k` largest (ties drop the lower uid), plus the owner.
+fn top_k_nonzero(stake: &[I32F32], k: usize, owner: Option<usize>) -> Vec<bool> {
+    let n = stake.len();
+    let mut permits: Vec<bool> = stake.iter().map(|&s| s != ZERO).collect();
+    let dropped = n.saturating_sub(k);
+    if dropped > 0 {
+        // The chain stable-sorts uids by stake and clears the first n − k: the n − k smallest
+        // by (stake, uid). Selection finds the same set without a full sort.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.select_nth_unstable_by_key(dropped - 1, |&i| (stake[i], i));
+        order[..dropped].iter().for_each(|&i| permits[i] = false);
+    }
+    if let Some(owner) = owner {
+        permits[owner] = true;
+    }
+    permits
+}
+
+/// The stored weights with every mask applied, rows normalised (order and zero entries kept).
+///
+/// Masks, in order: rows of uids without a permit; the diagonal except the owner's; weights set
+/// before their target's registration; and, with commit-reveal, weights whose row has an unexpired
+/// commit older than the target's registration.
+fn masked_weights(input: &EpochInput, permits: &[bool], owner: Option<usize>) -> Csr {
+    let n = input.n();
+    let neurons = &input.neurons;
+    let commit_reveal = input.params.commit_reveal_weights_enabled;
+    let capacity = input.weights.values().map(Vec::len).sum();
+    let mut rows = input.weights.iter().peekable();
+    let mut weights = Csr::build(n, capacity, |i, out| {
+        let Some((_, row)) = rows.next_if(|(uid, _)| usize::from(**uid) == i) else { return };
+        if !permits[i] {
+            return;
+        }
+        let last_update = neurons[i].last_update;
+        let commit_block = neurons[i].commit_block.unwrap_or(u64::MAX);
+        out.extend(row.iter().filter_map(|&(j, w)| {
+            let registered = neurons[usize::from(j)].block_at_registration;
+            let masked = (usize::from(j) == i && owner != Some(i))
+                || last_update <= registered
+                || (commit_reveal && commit_block < registered);
+            (!masked).then(|| (j, I32F32::from_num(w)))
+        }));
+    });
+    weights.normalize_rows();
+    weights
+}
+
+/// Weights clipped at their column's consensus; entries clipped to a zero consensus are dropped.
+fn clip_to_consensus(weights: &Csr, consensus: &[I32F32]) -> Csr {
+    let mut clipped = weights.filter(|_, (j, w)| !(consensus[usize::from(j)] < w && consensus[usize::from(j)] == ZERO));
+    for (j, w) in clipped.entries_mut() {
+        let c = consensus[usize::from(*j)];
+        if c < *w {
+            *w = c;
+        }
+    }
+    clipped
+}
+
+/// `rank[j] = Σᵢ active_stake[i] × clipped[i][j]`, products floored, saturating sums.
+fn ranks(clipped: &Csr, active_stake: &[I32F32], n: usize) -> Vec<I32F32> {
+    let mut ranks = vec![ZERO; n];
+    for (i, &s) in active_stake.iter().enumerate() {
+        if s == ZERO {
+            continue;
+        }
+        for &(j, w) in clipped.row(i) {
+            let r = &mut ranks[usize::from(j)];
+            *r = r.saturating_add(s.saturating_mul(w));
+        }
+    }
+    ranks
+}
+
+/// The weights bonds are built from: `W + β·(clipped − W)`.
+///
+/// `β = 0` and `β = 1` return `W` or `clipped` untouched (stored order, zero entries). Otherwise
+/// each row is recomputed densely, as the chain does: positive entries only, sorted by target.
+fn penalised_weights<'a>(weights: &'a Csr, clipped: &'a Csr, consensus: &[I32F32], penalty: I32F32) -> Cow<'a, Csr> {
+    if penalty == ZERO {
+        return Cow::Borrowed(weights);
+    }
+    if penalty == ONE {
+        return Cow::Borrowed(clipped);
+    }
+    let mut sorted = Vec::new();
+    Cow::Owned(Csr::build(weights.rows(), weights.nnz(), |i, out| {
+        sorted.clear();
+        sorted.extend_from_slice(weights.row(i));
+        sorted.sort_unstable_by_key(|&(j, _)| j);
+        out.extend(sorted.iter().filter_map(|&(j, w)| {
+            // The clipped value of an entry is min(w, consensus): a zero consensus drops it, i.e. 0.
+            let c = w.min(consensus[usize::from(j)]);
+            let value = w.saturating_add(penalty.saturating_mul(c.saturating_sub(w)));
+            (value > ZERO).then_some((j, value))
+        }));
+    }))
+}
+
+/// The stored bonds read through `read`, without bonds to uids registered since the last epoch.
+fn stored_bonds(bonds: &Rows, n: usize, read: impl Fn(u16) -> I32F32, registered_since: &dyn Fn(u16) -> bool) -> Csr {
+    let capacity = bonds.values().map(Vec::len).sum();
+    let mut rows = bonds.iter().peekable();
+    Csr::build(n, capacity, |i, out| {
+        if let Some((_, row)) = rows.next_if(|(uid, _)| usize::from(**uid) == i) {
+            out.extend(row.iter().filter(|&&(j, _)| !registered_since(j)).map(|&(j, b)| (j, read(b))));
+        }
+    })
+}
+
+/// Each row scaled by its uid's active stake (`row_hadamard_sparse`): classic ΔB before normalisation.
+fn row_scaled(matrix: &Csr, scale: &[I32F32]) -> Csr {
+    Csr::build(matrix.rows(), matrix.nnz(), |i, out| {
+        out.extend(matrix.row(i).iter().map(|&(j, w)| (j, w.saturating_mul(scale[i]))));
+    })
+}
+
+/// Yuma3 dividends: `(Σⱼ ema_norm[i][j] × incentive[j]) × active_stake[i]`, normalised,
+/// where `ema_norm` is the column-normalised EMA.
+fn yuma3_dividends(ema: &Csr, incentive: &[I32F32], active_stake: &[I32F32], n: usize) -> Vec<I32F32> {
+    let mut column_sums = vec![ZERO; n];
+    for &(j, v) in ema.entries() {
+        let s = &mut column_sums[usize::from(j)];
+        *s = s.saturating_add(v);
+    }
+    let mut dividends: Vec<I32F32> = (0..n)
+        .map(|i| {
+            let total_bonds = ema.row(i).iter().fold(ZERO, |acc, &(j, v)| {
+                let s = column_sums[usize::from(j)];
+                let normalised = if s == ZERO { v } else { safe_div(v, s) };
+                acc.wrapping_add(normalised.saturating_mul(incentive[usize::from(j)]))
+            });
+            total_bonds.checked_mul(active_stake[i]).unwrap_or(ZERO)
+        })
+        .collect();
+    normalize(&mut dividends);
+    dividends
+}
+
+/// Normalised miner, validator and combined shares of the emission.
+struct EmissionShares {
+    server: Vec<I32F32>,
+    validator: Vec<I32F32>,
+    combined: Vec<I32F32>,
+}
+
+/// Splits emission by `incentive + dividends` (summing to about 2); with neither, validators get it
+/// all by active stake, or by plain stake when no validator is active.
+fn emission_shares(
+    incentive: &[I32F32],
+    dividends: &[I32F32],
+    active_stake: &[I32F32],
+    stake: &[I32F32],
+) -> EmissionShares {
+    let mut combined: Vec<I32F32> = incentive.iter().zip(dividends).map(|(&i, &d)| i.saturating_add(d)).collect();
+    let total = sum(&combined);
+    let mut server = incentive.to_vec();
+    let mut validator = dividends.to_vec();
+    normalize_by(&mut server, total);
+    normalize_by(&mut validator, total);
+    normalize(&mut combined);
+    if total == ZERO {
+        let fallback = if sum(active_stake) == ZERO { stake } else { active_stake };
+        validator = fallback.to_vec();
+        combined = fallback.to_vec();
+    }
+    EmissionShares { server, validator, combined }
+}
