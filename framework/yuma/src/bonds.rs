@@ -3,8 +3,8 @@
 use substrate_fixed::transcendental::exp;
 use substrate_fixed::types::{I32F32, I64F64};
 
-use crate::fixed::{ONE, ZERO, u16_proportion};
-use crate::sparse::Csr;
+use crate::fixed::{ONE, ZERO, mul, u16_proportion};
+use crate::sparse::{Csr, Pool};
 
 /// The fixed EMA coefficient `1 − BondsMovingAverage / 1e6`, computed in `I64F64` and floored to `I32F32`.
 pub(crate) fn fixed_alpha(bonds_moving_average: u64) -> I32F32 {
@@ -14,51 +14,112 @@ pub(crate) fn fixed_alpha(bonds_moving_average: u64) -> I32F32 {
     ONE.saturating_sub(I32F32::saturating_from_num(memory))
 }
 
-/// Reusable dense row of `n` values that remembers which columns it touched.
+/// Reusable dense row of `n` values that lists its non-empty columns in order without sorting them.
 struct DenseRow {
     values: Vec<I32F32>,
-    touched: Vec<u16>,
+    /// One bit per column that received a value.
+    occupied: Vec<u64>,
+    /// Indices of the non-zero words of `occupied`.
+    words: Vec<usize>,
 }
 
 impl DenseRow {
     fn new(n: usize) -> DenseRow {
-        DenseRow { values: vec![ZERO; n], touched: Vec::new() }
+        DenseRow {
+            values: vec![ZERO; n],
+            occupied: vec![0; n.div_ceil(64)],
+            words: Vec::new(),
+        }
     }
 
-    /// Saturating-adds `x` at column `j`. A column counts as touched once, the first time.
+    /// Saturating-adds `x` at column `j`.
     fn add(&mut self, j: u16, x: I32F32) {
-        let cell = &mut self.values[usize::from(j)];
-        if *cell == ZERO {
-            self.touched.push(j);
+        let j = usize::from(j);
+        let word = &mut self.occupied[j / 64];
+        if *word == 0 {
+            self.words.push(j / 64);
         }
-        *cell = cell.saturating_add(x);
+        *word |= 1 << (j % 64);
+        self.values[j] = self.values[j].saturating_add(x);
+    }
+
+    /// Moves the positive values to `out` in column order and clears the row.
+    fn drain_positive(&mut self, out: &mut Vec<(u16, I32F32)>) {
+        self.words.sort_unstable();
+        for &w in &self.words {
+            let mut bits = std::mem::take(&mut self.occupied[w]);
+            while bits != 0 {
+                let j = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let value = std::mem::replace(&mut self.values[j], ZERO);
+                if value > ZERO {
+                    out.push((j as u16, value));
+                }
+            }
+        }
+        self.words.clear();
     }
 }
 
 /// `α·new + (1 − α)·old` per entry (`mat_ema_sparse`): each row sums `α × new` entries, then
 /// `(1 − α) × old` entries, and keeps the positive results sorted by column.
-pub(crate) fn ema_fixed(new: &Csr, old: &Csr, alpha: I32F32, n: usize) -> Csr {
+///
+/// Rows already sorted by column (the usual case: the EMA writes its rows sorted) are merged in
+/// one pass; others go through a dense row.
+pub(crate) fn ema_fixed(pool: &mut Pool, new: &Csr, old: &Csr, alpha: I32F32, n: usize) -> Csr {
     let keep = ONE.saturating_sub(alpha);
     let mut row = DenseRow::new(n);
-    Csr::build(new.rows(), new.nnz() + old.nnz(), |i, out| {
-        for &(j, v) in new.row(i) {
-            row.add(j, alpha.saturating_mul(v));
+    pool.build(new.rows(), new.nnz() + old.nnz(), |i, out| {
+        let (fresh, stale) = (new.row(i), old.row(i));
+        if is_sorted(fresh) && is_sorted(stale) {
+            merge_positive(fresh, stale, |v| mul(alpha, v), |v| mul(keep, v), out);
+            return;
         }
-        for &(j, v) in old.row(i) {
-            row.add(j, keep.saturating_mul(v));
+        for &(j, v) in fresh {
+            row.add(j, mul(alpha, v));
         }
-        // A column whose running sum returned to zero may be listed twice; sorting and the
-        // reset below make that harmless.
-        row.touched.sort_unstable();
-        row.touched.dedup();
-        for &j in &row.touched {
-            let value = std::mem::replace(&mut row.values[usize::from(j)], ZERO);
-            if value > ZERO {
-                out.push((j, value));
-            }
+        for &(j, v) in stale {
+            row.add(j, mul(keep, v));
         }
-        row.touched.clear();
+        row.drain_positive(out);
     })
+}
+
+/// Whether a row's targets strictly increase.
+fn is_sorted(row: &[(u16, I32F32)]) -> bool {
+    row.windows(2).all(|pair| pair[0].0 < pair[1].0)
+}
+
+/// Pushes `f(a) + g(b)` (saturating) for the union of two sorted rows, keeping positive values.
+fn merge_positive(
+    a: &[(u16, I32F32)],
+    b: &[(u16, I32F32)],
+    f: impl Fn(I32F32) -> I32F32,
+    g: impl Fn(I32F32) -> I32F32,
+    out: &mut Vec<(u16, I32F32)>,
+) {
+    let mut push = |j: u16, value: I32F32| {
+        if value > ZERO {
+            out.push((j, value));
+        }
+    };
+    let (mut x, mut y) = (0, 0);
+    while x < a.len() && y < b.len() {
+        let ((ja, va), (jb, vb)) = (a[x], b[y]);
+        if ja < jb {
+            push(ja, f(va));
+            x += 1;
+        } else if jb < ja {
+            push(jb, g(vb));
+            y += 1;
+        } else {
+            push(ja, f(va).saturating_add(g(vb)));
+            x += 1;
+            y += 1;
+        }
+    }
+    a[x..].iter().for_each(|&(j, v)| push(j, f(v)));
+    b[y..].iter().for_each(|&(j, v)| push(j, g(v)));
 }
 
 /// Liquid-alpha parameters, read once per epoch.
@@ -84,9 +145,11 @@ impl LiquidAlpha {
         let buy = clamp(w.saturating_sub(c), ZERO, ONE);
         let sell = clamp(b.saturating_sub(w), ZERO, ONE);
         let distance = if w >= b { buy } else { sell };
-        let exponent = self.slope.saturating_mul(distance.saturating_sub(I32F32::from_num(0.5)));
+        let exponent = mul(self.slope, distance.saturating_sub(I32F32::from_num(0.5)));
         let sigmoid = ONE.saturating_div(ONE.saturating_add(exp_safe(exponent)));
-        let alpha = self.low.saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
+        let alpha = self
+            .low
+            .saturating_add(mul(sigmoid, self.high.saturating_sub(self.low)));
         clamp(alpha, self.low, self.high)
     }
 
@@ -97,12 +160,12 @@ impl LiquidAlpha {
     /// them, with one forward pointer per row while `j` runs over `0..n`: an entry is seen only if
     /// its target exceeds every target before it in the row, so entries after a larger target in an
     /// unsorted row count as 0. The decayed `b` itself is looked up directly.
-    pub(crate) fn ema(&self, new: &Csr, old: &Csr, consensus: &[I32F32]) -> Csr {
+    pub(crate) fn ema(&self, pool: &mut Pool, new: &Csr, old: &Csr, consensus: &[I32F32]) -> Csr {
         let n = consensus.len();
         let mut seen_w = vec![ZERO; n];
         let mut seen_b = vec![ZERO; n];
         let mut stored_b = vec![ZERO; n];
-        Csr::build(new.rows(), new.nnz(), |i, out| {
+        pool.build(new.rows(), new.nnz(), |i, out| {
             mark_visible(new.row(i), &mut seen_w);
             mark_visible(old.row(i), &mut seen_b);
             for &(j, b) in old.row(i) {
@@ -111,8 +174,8 @@ impl LiquidAlpha {
             for &(j, w) in new.row(i) {
                 let k = usize::from(j);
                 let alpha = self.alpha(consensus[k], seen_w[k], seen_b[k]);
-                let decayed = ONE.saturating_sub(alpha).saturating_mul(stored_b[k]);
-                let gained = alpha.saturating_mul(w).max(ZERO);
+                let decayed = mul(ONE.saturating_sub(alpha), stored_b[k]);
+                let gained = mul(alpha, w).max(ZERO);
                 let value = decayed.saturating_add(gained).min(ONE);
                 if value > ZERO {
                     out.push((j, value));

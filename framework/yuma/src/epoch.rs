@@ -2,15 +2,18 @@
 
 use std::borrow::Cow;
 
-use substrate_fixed::types::{I32F32, I64F64, I96F32, U96F32};
+use substrate_fixed::types::{I32F32, I64F64, U96F32};
 
+use crate::InputError;
 use crate::bonds::{LiquidAlpha, ema_fixed, fixed_alpha};
 use crate::consensus::weighted_median_columns;
-use crate::fixed::{ONE, ZERO, bits, normalize, normalize_by, proportion_to_u16, safe_div, sum, u16_proportion};
+use crate::fixed::{
+    ONE, ZERO, bits, from_u16, mul, mul_or_zero, normalize, normalize_by, proportion_to_u16, share_of, sum,
+    u16_proportion,
+};
 use crate::input::{EpochInput, Params, Rows};
 use crate::output::{Derived, EpochOutput, FixedVectors, Matrices};
-use crate::sparse::Csr;
-use crate::InputError;
+use crate::sparse::{Csr, Pool, column_divisors};
 
 /// What to compute besides the chain's outputs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,21 +24,38 @@ pub struct Options {
 
 /// Runs one epoch on `input`, exactly as the chain would.
 ///
-/// Fails only on input the chain could not hold (see [`EpochInput::validate`]).
+/// Fails only on input the chain could not hold (see [`EpochInput::validate`]). To run many
+/// epochs, a [`Workspace`] reuses its memory from one to the next.
 pub fn epoch(input: &EpochInput, options: &Options) -> Result<EpochOutput, InputError> {
-    input.validate()?;
-    Ok(run(input, options))
+    Workspace::default().epoch(input, options)
 }
 
-fn run(input: &EpochInput, options: &Options) -> EpochOutput {
+/// Memory kept between epochs: the sparse matrices' buffers and scratch space.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pool: Pool,
+}
+
+impl Workspace {
+    /// Runs one epoch on `input`, exactly as the chain would; see [`epoch`].
+    pub fn epoch(&mut self, input: &EpochInput, options: &Options) -> Result<EpochOutput, InputError> {
+        input.validate()?;
+        Ok(run(&mut self.pool, input, options))
+    }
+}
+
+fn run(pool: &mut Pool, input: &EpochInput, options: &Options) -> EpochOutput {
     let params = &input.params;
     let n = input.n();
     let owner = params.subnet_owner_uid.map(usize::from);
 
     // Activity.
     let cutoff = activity_cutoff(params);
-    let active: Vec<bool> =
-        input.neurons.iter().map(|x| x.last_update.saturating_add(cutoff) >= input.current_block).collect();
+    let active: Vec<bool> = input
+        .neurons
+        .iter()
+        .map(|x| x.last_update.saturating_add(cutoff) >= input.current_block)
+        .collect();
 
     // Stake and permits: this epoch votes with the stored (old) permits; the new ones are for the next.
     let (raw_stake, stake) = stake_weights(input, owner);
@@ -50,10 +70,10 @@ fn run(input: &EpochInput, options: &Options) -> EpochOutput {
     normalize(&mut active_stake);
 
     // Weights, consensus, clipping, trust and incentive.
-    let weights = masked_weights(input, &old_permits, owner);
+    let weights = masked_weights(pool, input, &old_permits, owner);
     let kappa = u16_proportion(params.kappa);
-    let consensus = weighted_median_columns(&weights, &active_stake, kappa, n);
-    let clipped = clip_to_consensus(&weights, &consensus);
+    let consensus = weighted_median_columns(&mut pool.pairs, &weights, &active_stake, kappa, n);
+    let clipped = clip_to_consensus(pool, &weights, &consensus);
     let validator_trust = clipped.row_sums();
     let ranks = ranks(&clipped, &active_stake, n);
     let mut incentive = ranks.clone();
@@ -61,32 +81,41 @@ fn run(input: &EpochInput, options: &Options) -> EpochOutput {
 
     // Bonds and dividends.
     let penalty = u16_proportion(params.bonds_penalty);
-    let weights_for_bonds = penalised_weights(&weights, &clipped, &consensus, penalty);
+    let weights_for_bonds = penalised_weights(pool, &weights, &clipped, &consensus, penalty);
     let last_tempo = last_tempo(input, params);
-    let registered_since = |j: u16| last_tempo <= input.neurons[usize::from(j)].block_at_registration;
+    let recently_registered: Vec<bool> = input
+        .neurons
+        .iter()
+        .map(|x| last_tempo <= x.block_at_registration)
+        .collect();
     let alpha = fixed_alpha(params.bonds_moving_average);
     let (dividends, bonds_in, ema_for_dividends, stored) = if params.yuma3_enabled {
-        let bonds_in = stored_bonds(&input.bonds, n, u16_proportion, &registered_since);
+        let bonds_in = stored_bonds(pool, &input.bonds, n, u16_proportion, &recently_registered);
         let ema = if params.liquid_alpha_enabled && consensus.iter().any(|&c| c != ZERO) {
-            LiquidAlpha::new(params.alpha_low, params.alpha_high, params.alpha_sigmoid_steepness)
-                .ema(&weights_for_bonds, &bonds_in, &consensus)
+            LiquidAlpha::new(params.alpha_low, params.alpha_high, params.alpha_sigmoid_steepness).ema(
+                pool,
+                &weights_for_bonds,
+                &bonds_in,
+                &consensus,
+            )
         } else {
-            ema_fixed(&weights_for_bonds, &bonds_in, alpha, n)
+            ema_fixed(pool, &weights_for_bonds, &bonds_in, alpha, n)
         };
         let dividends = yuma3_dividends(&ema, &incentive, &active_stake, n);
         (dividends, bonds_in, None, ema)
     } else {
-        let mut bonds_in = stored_bonds(&input.bonds, n, I32F32::from_num, &registered_since);
+        let mut bonds_in = stored_bonds(pool, &input.bonds, n, from_u16, &recently_registered);
         bonds_in.normalize_columns(n);
-        let mut delta = row_scaled(&weights_for_bonds, &active_stake);
+        let mut delta = row_scaled(pool, &weights_for_bonds, &active_stake);
         delta.normalize_columns(n);
-        let mut ema = ema_fixed(&delta, &bonds_in, alpha, n);
+        let mut ema = ema_fixed(pool, &delta, &bonds_in, alpha, n);
+        pool.recycle(delta);
         ema.normalize_columns(n);
         let mut dividends: Vec<I32F32> = (0..n)
             .map(|i| {
-                ema.row(i)
-                    .iter()
-                    .fold(ZERO, |acc, &(j, b)| acc.saturating_add(incentive[usize::from(j)].saturating_mul(b)))
+                ema.row(i).iter().fold(ZERO, |acc, &(j, b)| {
+                    acc.saturating_add(mul(incentive[usize::from(j)], b))
+                })
             })
             .collect();
         normalize(&mut dividends);
@@ -98,14 +127,16 @@ fn run(input: &EpochInput, options: &Options) -> EpochOutput {
 
     // Emission.
     let shares = emission_shares(&incentive, &dividends, &active_stake, &stake);
-    let rao = I96F32::saturating_from_num(input.rao_emission);
-    let to_rao = |x: &[I32F32]| -> Vec<u64> {
-        x.iter().map(|&v| I96F32::saturating_from_num(v).saturating_mul(rao).saturating_to_num::<u64>()).collect()
-    };
+    let to_rao = |x: &[I32F32]| -> Vec<u64> { x.iter().map(|&v| share_of(v, input.rao_emission)).collect() };
 
     let bonds: Rows = (0..n)
         .filter(|&i| new_permits[i] && !stored.row(i).is_empty())
-        .map(|i| (i as u16, stored.row(i).iter().map(|&(j, v)| (j, proportion_to_u16(v))).collect()))
+        .map(|i| {
+            (
+                i as u16,
+                stored.row(i).iter().map(|&(j, v)| (j, proportion_to_u16(v))).collect(),
+            )
+        })
         .collect();
     let to_u16 = |x: &[I32F32]| -> Vec<u16> { x.iter().map(|&v| proportion_to_u16(v)).collect() };
 
@@ -116,6 +147,12 @@ fn run(input: &EpochInput, options: &Options) -> EpochOutput {
         bonds_in: bonds_in.to_fixed_rows(),
         ema_bonds: ema_for_dividends.as_ref().unwrap_or(&stored).to_fixed_rows(),
     });
+    if let Cow::Owned(interpolated) = weights_for_bonds {
+        pool.recycle(interpolated);
+    }
+    for matrix in [weights, clipped, bonds_in, stored] {
+        pool.recycle(matrix);
+    }
 
     EpochOutput {
         active,
@@ -186,12 +223,20 @@ fn stake_weights(input: &EpochInput, owner: Option<usize>) -> (Vec<u64>, Vec<I32
         .zip(&raw)
         .enumerate()
         .map(|(i, (&s, &floor))| {
-            if owner != Some(i) && floor < params.stake_threshold { I64F64::from_bits(0) } else { s }
+            if owner != Some(i) && floor < params.stake_threshold {
+                I64F64::from_bits(0)
+            } else {
+                s
+            }
         })
         .collect();
-    let sum = filtered.iter().fold(I64F64::from_bits(0), |acc, &x| acc.wrapping_add(x));
+    let sum = filtered
+        .iter()
+        .fold(I64F64::from_bits(0), |acc, &x| acc.wrapping_add(x));
     if sum != I64F64::from_bits(0) {
-        filtered.iter_mut().for_each(|x| *x = x.checked_div(sum).unwrap_or(I64F64::from_bits(0)));
+        filtered
+            .iter_mut()
+            .for_each(|x| *x = x.checked_div(sum).unwrap_or(I64F64::from_bits(0)));
     }
     (raw, filtered.iter().map(|&x| I32F32::saturating_from_num(x)).collect())
 }
@@ -219,25 +264,29 @@ fn top_k_nonzero(stake: &[I32F32], k: usize, owner: Option<usize>) -> Vec<bool> 
 /// Masks, in order: rows of uids without a permit; the diagonal except the owner's; weights set
 /// before their target's registration; and, with commit-reveal, weights whose row has an unexpired
 /// commit older than the target's registration.
-fn masked_weights(input: &EpochInput, permits: &[bool], owner: Option<usize>) -> Csr {
+fn masked_weights(pool: &mut Pool, input: &EpochInput, permits: &[bool], owner: Option<usize>) -> Csr {
     let n = input.n();
     let neurons = &input.neurons;
+    // Contiguous, for the lookup per weight.
+    let registered: Vec<u64> = neurons.iter().map(|x| x.block_at_registration).collect();
     let commit_reveal = input.params.commit_reveal_weights_enabled;
     let capacity = input.weights.values().map(Vec::len).sum();
     let mut rows = input.weights.iter().peekable();
-    let mut weights = Csr::build(n, capacity, |i, out| {
-        let Some((_, row)) = rows.next_if(|(uid, _)| usize::from(**uid) == i) else { return };
+    let mut weights = pool.build(n, capacity, |i, out| {
+        let Some((_, row)) = rows.next_if(|(uid, _)| usize::from(**uid) == i) else {
+            return;
+        };
         if !permits[i] {
             return;
         }
         let last_update = neurons[i].last_update;
         let commit_block = neurons[i].commit_block.unwrap_or(u64::MAX);
         out.extend(row.iter().filter_map(|&(j, w)| {
-            let registered = neurons[usize::from(j)].block_at_registration;
+            let registered = registered[usize::from(j)];
             let masked = (usize::from(j) == i && owner != Some(i))
                 || last_update <= registered
                 || (commit_reveal && commit_block < registered);
-            (!masked).then(|| (j, I32F32::from_num(w)))
+            (!masked).then(|| (j, from_u16(w)))
         }));
     });
     weights.normalize_rows();
@@ -245,15 +294,16 @@ fn masked_weights(input: &EpochInput, permits: &[bool], owner: Option<usize>) ->
 }
 
 /// Weights clipped at their column's consensus; entries clipped to a zero consensus are dropped.
-fn clip_to_consensus(weights: &Csr, consensus: &[I32F32]) -> Csr {
-    let mut clipped = weights.filter(|_, (j, w)| !(consensus[usize::from(j)] < w && consensus[usize::from(j)] == ZERO));
-    for (j, w) in clipped.entries_mut() {
-        let c = consensus[usize::from(*j)];
-        if c < *w {
-            *w = c;
-        }
-    }
-    clipped
+fn clip_to_consensus(pool: &mut Pool, weights: &Csr, consensus: &[I32F32]) -> Csr {
+    pool.build(weights.rows(), weights.nnz(), |i, out| {
+        out.extend(weights.row(i).iter().filter_map(|&(j, w)| {
+            let c = consensus[usize::from(j)];
+            match c < w {
+                false => Some((j, w)),
+                true => (c > ZERO).then_some((j, c)),
+            }
+        }));
+    })
 }
 
 /// `rank[j] = Σᵢ active_stake[i] × clipped[i][j]`, products floored, saturating sums.
@@ -265,7 +315,7 @@ fn ranks(clipped: &Csr, active_stake: &[I32F32], n: usize) -> Vec<I32F32> {
         }
         for &(j, w) in clipped.row(i) {
             let r = &mut ranks[usize::from(j)];
-            *r = r.saturating_add(s.saturating_mul(w));
+            *r = r.saturating_add(mul(s, w));
         }
     }
     ranks
@@ -275,7 +325,13 @@ fn ranks(clipped: &Csr, active_stake: &[I32F32], n: usize) -> Vec<I32F32> {
 ///
 /// `β = 0` and `β = 1` return `W` or `clipped` untouched (stored order, zero entries). Otherwise
 /// each row is recomputed densely, as the chain does: positive entries only, sorted by target.
-fn penalised_weights<'a>(weights: &'a Csr, clipped: &'a Csr, consensus: &[I32F32], penalty: I32F32) -> Cow<'a, Csr> {
+fn penalised_weights<'a>(
+    pool: &mut Pool,
+    weights: &'a Csr,
+    clipped: &'a Csr,
+    consensus: &[I32F32],
+    penalty: I32F32,
+) -> Cow<'a, Csr> {
     if penalty == ZERO {
         return Cow::Borrowed(weights);
     }
@@ -283,53 +339,58 @@ fn penalised_weights<'a>(weights: &'a Csr, clipped: &'a Csr, consensus: &[I32F32
         return Cow::Borrowed(clipped);
     }
     let mut sorted = Vec::new();
-    Cow::Owned(Csr::build(weights.rows(), weights.nnz(), |i, out| {
+    Cow::Owned(pool.build(weights.rows(), weights.nnz(), |i, out| {
         sorted.clear();
         sorted.extend_from_slice(weights.row(i));
         sorted.sort_unstable_by_key(|&(j, _)| j);
         out.extend(sorted.iter().filter_map(|&(j, w)| {
             // The clipped value of an entry is min(w, consensus): a zero consensus drops it, i.e. 0.
             let c = w.min(consensus[usize::from(j)]);
-            let value = w.saturating_add(penalty.saturating_mul(c.saturating_sub(w)));
+            let value = w.saturating_add(mul(penalty, c.saturating_sub(w)));
             (value > ZERO).then_some((j, value))
         }));
     }))
 }
 
 /// The stored bonds read through `read`, without bonds to uids registered since the last epoch.
-fn stored_bonds(bonds: &Rows, n: usize, read: impl Fn(u16) -> I32F32, registered_since: &dyn Fn(u16) -> bool) -> Csr {
+fn stored_bonds(
+    pool: &mut Pool,
+    bonds: &Rows,
+    n: usize,
+    read: impl Fn(u16) -> I32F32,
+    recently_registered: &[bool],
+) -> Csr {
     let capacity = bonds.values().map(Vec::len).sum();
     let mut rows = bonds.iter().peekable();
-    Csr::build(n, capacity, |i, out| {
+    pool.build(n, capacity, |i, out| {
         if let Some((_, row)) = rows.next_if(|(uid, _)| usize::from(**uid) == i) {
-            out.extend(row.iter().filter(|&&(j, _)| !registered_since(j)).map(|&(j, b)| (j, read(b))));
+            out.extend(
+                row.iter()
+                    .filter(|&&(j, _)| !recently_registered[usize::from(j)])
+                    .map(|&(j, b)| (j, read(b))),
+            );
         }
     })
 }
 
 /// Each row scaled by its uid's active stake (`row_hadamard_sparse`): classic ΔB before normalisation.
-fn row_scaled(matrix: &Csr, scale: &[I32F32]) -> Csr {
-    Csr::build(matrix.rows(), matrix.nnz(), |i, out| {
-        out.extend(matrix.row(i).iter().map(|&(j, w)| (j, w.saturating_mul(scale[i]))));
+fn row_scaled(pool: &mut Pool, matrix: &Csr, scale: &[I32F32]) -> Csr {
+    pool.build(matrix.rows(), matrix.nnz(), |i, out| {
+        out.extend(matrix.row(i).iter().map(|&(j, w)| (j, mul(w, scale[i]))));
     })
 }
 
 /// Yuma3 dividends: `(Σⱼ ema_norm[i][j] × incentive[j]) × active_stake[i]`, normalised,
 /// where `ema_norm` is the column-normalised EMA.
 fn yuma3_dividends(ema: &Csr, incentive: &[I32F32], active_stake: &[I32F32], n: usize) -> Vec<I32F32> {
-    let mut column_sums = vec![ZERO; n];
-    for &(j, v) in ema.entries() {
-        let s = &mut column_sums[usize::from(j)];
-        *s = s.saturating_add(v);
-    }
+    let column_sums = column_divisors(&ema.column_sums(n));
     let mut dividends: Vec<I32F32> = (0..n)
         .map(|i| {
             let total_bonds = ema.row(i).iter().fold(ZERO, |acc, &(j, v)| {
-                let s = column_sums[usize::from(j)];
-                let normalised = if s == ZERO { v } else { safe_div(v, s) };
-                acc.wrapping_add(normalised.saturating_mul(incentive[usize::from(j)]))
+                let normalised = column_sums[usize::from(j)].as_ref().map_or(v, |s| s.divide(v));
+                acc.wrapping_add(mul(normalised, incentive[usize::from(j)]))
             });
-            total_bonds.checked_mul(active_stake[i]).unwrap_or(ZERO)
+            mul_or_zero(total_bonds, active_stake[i])
         })
         .collect();
     normalize(&mut dividends);
@@ -351,7 +412,11 @@ fn emission_shares(
     active_stake: &[I32F32],
     stake: &[I32F32],
 ) -> EmissionShares {
-    let mut combined: Vec<I32F32> = incentive.iter().zip(dividends).map(|(&i, &d)| i.saturating_add(d)).collect();
+    let mut combined: Vec<I32F32> = incentive
+        .iter()
+        .zip(dividends)
+        .map(|(&i, &d)| i.saturating_add(d))
+        .collect();
     let total = sum(&combined);
     let mut server = incentive.to_vec();
     let mut validator = dividends.to_vec();
@@ -363,5 +428,9 @@ fn emission_shares(
         validator = fallback.to_vec();
         combined = fallback.to_vec();
     }
-    EmissionShares { server, validator, combined }
+    EmissionShares {
+        server,
+        validator,
+        combined,
+    }
 }

@@ -23,7 +23,7 @@ mod output;
 mod sparse;
 mod vector;
 
-pub use epoch::{Options, epoch};
+pub use epoch::{Options, Workspace, epoch};
 pub use input::{EpochInput, MAX_NEURONS, Neuron, Params, Rows};
 pub use output::{Derived, EpochOutput, FixedRows, FixedVectors, Matrices, Mismatch};
 pub use vector::{VECTOR_FORMAT, VectorEpoch, VectorFile};
@@ -40,11 +40,17 @@ pub struct InputError {
 
 impl InputError {
     pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> InputError {
-        InputError { path: path.into(), message: message.into() }
+        InputError {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// The same error, with its path placed under `parent`.
     pub(crate) fn within(self, parent: &str) -> InputError {
-        InputError { path: format!("{parent}.{}", self.path), message: self.message }
+        InputError {
+            path: format!("{parent}.{}", self.path),
+            message: self.message,
+        }
     }
 }

@@ -143,9 +143,7 @@ impl EpochOutput {
             .or_else(|| compare_vec("dividends", &a.dividends, &e.dividends))
             .or_else(|| compare_vec("validator_trust", &a.validator_trust, &e.validator_trust))
             .or_else(|| compare_vec("server_emission", &a.server_emission, &e.server_emission))
-            .or_else(|| {
-                compare_vec("validator_emission", &a.validator_emission, &e.validator_emission)
-            })
+            .or_else(|| compare_vec("validator_emission", &a.validator_emission, &e.validator_emission))
             .or_else(|| compare_vec("emission", &a.emission, &e.emission))
             .or_else(|| compare_rows("bonds", &a.bonds, &e.bonds))
             .or_else(|| {
@@ -211,9 +209,7 @@ fn compare_matrices(actual: Option<&Matrices>, expected: Option<&Matrices>) -> O
     let (a, e) = (actual, expected);
     compare_rows("matrices.weights", &a.weights, &e.weights)
         .or_else(|| compare_rows("matrices.clipped_weights", &a.clipped_weights, &e.clipped_weights))
-        .or_else(|| {
-            compare_rows("matrices.weights_for_bonds", &a.weights_for_bonds, &e.weights_for_bonds)
-        })
+        .or_else(|| compare_rows("matrices.weights_for_bonds", &a.weights_for_bonds, &e.weights_for_bonds))
         .or_else(|| compare_rows("matrices.bonds_in", &a.bonds_in, &e.bonds_in))
         .or_else(|| compare_rows("matrices.ema_bonds", &a.ema_bonds, &e.ema_bonds))
 }
@@ -241,7 +237,11 @@ fn compare_rows<V: PartialEq + fmt::Debug>(
     expected: &BTreeMap<u16, Vec<(u16, V)>>,
 ) -> Option<Mismatch> {
     let empty = Vec::new();
-    let uids = actual.keys().chain(expected.keys()).copied().collect::<std::collections::BTreeSet<_>>();
+    let uids = actual
+        .keys()
+        .chain(expected.keys())
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>();
     uids.into_iter().find_map(|uid| {
         let a = actual.get(&uid).unwrap_or(&empty);
         let e = expected.get(&uid).unwrap_or(&empty);

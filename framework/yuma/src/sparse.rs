@@ -5,7 +5,7 @@
 
 use substrate_fixed::types::I32F32;
 
-use crate::fixed::{ZERO, safe_div};
+use crate::fixed::{Divisor, ZERO};
 use crate::output::FixedRows;
 
 /// One stored entry: target uid and value.
@@ -19,24 +19,41 @@ pub(crate) struct Csr {
     entries: Vec<Entry>,
 }
 
-impl Csr {
-    /// An empty matrix ready for `rows` rows, with room for `capacity` entries.
-    pub(crate) fn with_capacity(rows: usize, capacity: usize) -> Csr {
-        let mut offsets = Vec::with_capacity(rows + 1);
-        offsets.push(0);
-        Csr { offsets, entries: Vec::with_capacity(capacity) }
-    }
+/// Spare buffers for matrices and scratch, so that epoch after epoch reuses memory instead of
+/// returning it to the system and faulting it back in.
+#[derive(Debug, Default)]
+pub(crate) struct Pool {
+    entries: Vec<Vec<Entry>>,
+    offsets: Vec<Vec<usize>>,
+    /// Scratch pairs for the consensus' column buckets.
+    pub(crate) pairs: Vec<(I32F32, I32F32)>,
+}
 
+impl Pool {
     /// Builds a matrix row by row: `fill(i, row)` pushes row `i`'s entries.
-    pub(crate) fn build(rows: usize, capacity: usize, mut fill: impl FnMut(usize, &mut Vec<Entry>)) -> Csr {
-        let mut matrix = Csr::with_capacity(rows, capacity);
+    pub(crate) fn build(&mut self, rows: usize, capacity: usize, mut fill: impl FnMut(usize, &mut Vec<Entry>)) -> Csr {
+        let mut entries = self.entries.pop().unwrap_or_default();
+        let mut offsets = self.offsets.pop().unwrap_or_default();
+        entries.clear();
+        entries.reserve(capacity);
+        offsets.clear();
+        offsets.reserve(rows + 1);
+        offsets.push(0);
         for i in 0..rows {
-            fill(i, &mut matrix.entries);
-            matrix.offsets.push(matrix.entries.len());
+            fill(i, &mut entries);
+            offsets.push(entries.len());
         }
-        matrix
+        Csr { offsets, entries }
     }
 
+    /// Keeps a matrix's buffers for the next [`Pool::build`].
+    pub(crate) fn recycle(&mut self, matrix: Csr) {
+        self.entries.push(matrix.entries);
+        self.offsets.push(matrix.offsets);
+    }
+}
+
+impl Csr {
     /// Number of rows.
     pub(crate) fn rows(&self) -> usize {
         self.offsets.len() - 1
@@ -58,26 +75,11 @@ impl Csr {
         &mut self.entries[range]
     }
 
-    /// Every entry of every row, mutable.
-    pub(crate) fn entries_mut(&mut self) -> &mut [Entry] {
-        &mut self.entries
-    }
-
-    /// Every entry of every row.
-    pub(crate) fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    /// The same matrix keeping only the entries for which `keep(row, entry)` holds.
-    pub(crate) fn filter(&self, mut keep: impl FnMut(usize, Entry) -> bool) -> Csr {
-        Csr::build(self.rows(), self.nnz(), |i, out| {
-            out.extend(self.row(i).iter().copied().filter(|&e| keep(i, e)));
-        })
-    }
-
     /// Sum of each row; wraps like the chain's plain sums (`row_sum_sparse`).
     pub(crate) fn row_sums(&self) -> Vec<I32F32> {
-        (0..self.rows()).map(|i| self.row(i).iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v))).collect()
+        (0..self.rows())
+            .map(|i| self.row(i).iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v)))
+            .collect()
     }
 
     /// Divides each row with a positive sum by that sum (`inplace_row_normalize_sparse`).
@@ -86,13 +88,14 @@ impl Csr {
             let row = self.row_mut(i);
             let total = row.iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v));
             if total > ZERO {
-                row.iter_mut().for_each(|(_, v)| *v = safe_div(*v, total));
+                let total = Divisor::new(total);
+                row.iter_mut().for_each(|(_, v)| *v = total.divide(*v));
             }
         }
     }
 
     /// Saturating sum of each of `columns` columns.
-    fn column_sums(&self, columns: usize) -> Vec<I32F32> {
+    pub(crate) fn column_sums(&self, columns: usize) -> Vec<I32F32> {
         let mut sums = vec![ZERO; columns];
         for &(j, v) in &self.entries {
             let s = &mut sums[usize::from(j)];
@@ -119,11 +122,12 @@ impl Csr {
         self.divide_columns(&maxima);
     }
 
+    /// Divides each entry by its column's divisor, where that is non-zero.
     fn divide_columns(&mut self, divisors: &[I32F32]) {
+        let divisors = column_divisors(divisors);
         for (j, v) in &mut self.entries {
-            let d = divisors[usize::from(*j)];
-            if d != ZERO {
-                *v = safe_div(*v, d);
+            if let Some(d) = &divisors[usize::from(*j)] {
+                *v = d.divide(*v);
             }
         }
     }
@@ -135,4 +139,9 @@ impl Csr {
             .map(|i| (i as u16, self.row(i).iter().map(|&(j, v)| (j, v.to_bits())).collect()))
             .collect()
     }
+}
+
+/// A [`Divisor`] for each non-zero column value.
+pub(crate) fn column_divisors(values: &[I32F32]) -> Vec<Option<Divisor>> {
+    values.iter().map(|&d| (d != ZERO).then(|| Divisor::new(d))).collect()
 }

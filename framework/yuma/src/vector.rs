@@ -59,10 +59,16 @@ impl VectorFile {
         let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
         let file: VectorFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let path = e.path().to_string();
-            InputError::new(if path == "." { "(file)".to_string() } else { path }, e.into_inner().to_string())
+            InputError::new(
+                if path == "." { "(file)".to_string() } else { path },
+                e.into_inner().to_string(),
+            )
         })?;
         for (k, epoch) in file.epochs.iter().enumerate() {
-            epoch.input.validate().map_err(|e| e.within(&format!("epochs[{k}].input")))?;
+            epoch
+                .input
+                .validate()
+                .map_err(|e| e.within(&format!("epochs[{k}].input")))?;
         }
         Ok(file)
     }
