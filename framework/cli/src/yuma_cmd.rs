@@ -59,9 +59,7 @@ fn epoch(args: &EpochArgs) -> Result<(), Failure> {
         return bench(&file, runs);
     }
     if !args.check {
-        let options = Options {
-            matrices: args.matrices,
-        };
+        let options = Options { matrices: args.matrices };
         let epochs = file
             .epochs
             .iter()
@@ -70,17 +68,8 @@ fn epoch(args: &EpochArgs) -> Result<(), Failure> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let stdout = std::io::stdout().lock();
         let mut out = std::io::BufWriter::new(stdout);
-        serde_json::to_writer(
-            &mut out,
-            &Report {
-                name: &file.name,
-                epochs,
-            },
-        )
-        .context("cannot write the output")?;
-        writeln!(out)
-            .and_then(|()| out.flush())
-            .context("cannot write the output")?;
+        serde_json::to_writer(&mut out, &Report { name: &file.name, epochs }).context("cannot write the output")?;
+        writeln!(out).and_then(|()| out.flush()).context("cannot write the output")?;
     }
     Ok(())
 }
@@ -88,9 +77,7 @@ fn epoch(args: &EpochArgs) -> Result<(), Failure> {
 fn read_input(args: &EpochArgs) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if args.file.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
+        std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input")?;
     } else {
         bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     }
@@ -104,9 +91,7 @@ fn check(source: &str, file: &VectorFile) -> Result<(), Failure> {
             .expected
             .as_ref()
             .with_context(|| format!("{source}: epochs[{k}].expected: missing, and --check compares against it"))?;
-        let options = Options {
-            matrices: expected.matrices.is_some(),
-        };
+        let options = Options { matrices: expected.matrices.is_some() };
         let actual = yuma::epoch(&epoch.input, &options).with_context(|| format!("{source}: epochs[{k}].input"))?;
         if let Some(mismatch) = actual.first_mismatch(expected) {
             println!("mismatch: {}: epoch {k}, {mismatch}", file.name);
@@ -127,9 +112,7 @@ fn bench(file: &VectorFile, runs: u32) -> Result<(), Failure> {
         let mut samples = Vec::with_capacity(runs as usize);
         for _ in 0..runs {
             let start = Instant::now();
-            let output = workspace
-                .epoch(&epoch.input, &options)
-                .with_context(|| format!("epochs[{k}].input"))?;
+            let output = workspace.epoch(&epoch.input, &options).with_context(|| format!("epochs[{k}].input"))?;
             samples.push(start.elapsed().as_secs_f64() * 1e6);
             drop(std::hint::black_box(output));
         }

@@ -25,11 +25,7 @@ struct DenseRow {
 
 impl DenseRow {
     fn new(n: usize) -> DenseRow {
-        DenseRow {
-            values: vec![ZERO; n],
-            occupied: vec![0; n.div_ceil(64)],
-            words: Vec::new(),
-        }
+        DenseRow { values: vec![ZERO; n], occupied: vec![0; n.div_ceil(64)], words: Vec::new() }
     }
 
     /// Saturating-adds `x` at column `j`.
@@ -147,9 +143,7 @@ impl LiquidAlpha {
         let distance = if w >= b { buy } else { sell };
         let exponent = mul(self.slope, distance.saturating_sub(I32F32::from_num(0.5)));
         let sigmoid = ONE.saturating_div(ONE.saturating_add(exp_safe(exponent)));
-        let alpha = self
-            .low
-            .saturating_add(mul(sigmoid, self.high.saturating_sub(self.low)));
+        let alpha = self.low.saturating_add(mul(sigmoid, self.high.saturating_sub(self.low)));
         clamp(alpha, self.low, self.high)
     }
 

@@ -86,9 +86,7 @@ fn column_median(positive: &mut [(I32F32, I32F32)], mut below: I32F32, minority:
         let pivot = median_of_three(slice);
         let (less, equal) = partition3(slice, pivot);
         let weight_less = slice[..less].iter().fold(ZERO, |acc, &(_, u)| acc.wrapping_add(u));
-        let weight_equal = slice[less..less + equal]
-            .iter()
-            .fold(ZERO, |acc, &(_, u)| acc.wrapping_add(u));
+        let weight_equal = slice[less..less + equal].iter().fold(ZERO, |acc, &(_, u)| acc.wrapping_add(u));
         if below.wrapping_add(weight_less) > minority {
             slice = &mut std::mem::take(&mut slice)[..less];
         } else if below.wrapping_add(weight_less).wrapping_add(weight_equal) > minority || less + equal == slice.len() {

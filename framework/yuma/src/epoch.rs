@@ -51,11 +51,8 @@ fn run(pool: &mut Pool, input: &EpochInput, options: &Options) -> EpochOutput {
 
     // Activity.
     let cutoff = activity_cutoff(params);
-    let active: Vec<bool> = input
-        .neurons
-        .iter()
-        .map(|x| x.last_update.saturating_add(cutoff) >= input.current_block)
-        .collect();
+    let active: Vec<bool> =
+        input.neurons.iter().map(|x| x.last_update.saturating_add(cutoff) >= input.current_block).collect();
 
     // Stake and permits: this epoch votes with the stored (old) permits; the new ones are for the next.
     let (raw_stake, stake) = stake_weights(input, owner);
@@ -64,9 +61,8 @@ fn run(pool: &mut Pool, input: &EpochInput, options: &Options) -> EpochOutput {
     if let Some(owner) = owner {
         old_permits[owner] = true;
     }
-    let mut active_stake: Vec<I32F32> = (0..n)
-        .map(|i| if active[i] && old_permits[i] { stake[i] } else { ZERO })
-        .collect();
+    let mut active_stake: Vec<I32F32> =
+        (0..n).map(|i| if active[i] && old_permits[i] { stake[i] } else { ZERO }).collect();
     normalize(&mut active_stake);
 
     // Weights, consensus, clipping, trust and incentive.
@@ -83,11 +79,7 @@ fn run(pool: &mut Pool, input: &EpochInput, options: &Options) -> EpochOutput {
     let penalty = u16_proportion(params.bonds_penalty);
     let weights_for_bonds = penalised_weights(pool, &weights, &clipped, &consensus, penalty);
     let last_tempo = last_tempo(input, params);
-    let recently_registered: Vec<bool> = input
-        .neurons
-        .iter()
-        .map(|x| last_tempo <= x.block_at_registration)
-        .collect();
+    let recently_registered: Vec<bool> = input.neurons.iter().map(|x| last_tempo <= x.block_at_registration).collect();
     let alpha = fixed_alpha(params.bonds_moving_average);
     let (dividends, bonds_in, ema_for_dividends, stored) = if params.yuma3_enabled {
         let bonds_in = stored_bonds(pool, &input.bonds, n, u16_proportion, &recently_registered);
@@ -112,11 +104,7 @@ fn run(pool: &mut Pool, input: &EpochInput, options: &Options) -> EpochOutput {
         pool.recycle(delta);
         ema.normalize_columns(n);
         let mut dividends: Vec<I32F32> = (0..n)
-            .map(|i| {
-                ema.row(i).iter().fold(ZERO, |acc, &(j, b)| {
-                    acc.saturating_add(mul(incentive[usize::from(j)], b))
-                })
-            })
+            .map(|i| ema.row(i).iter().fold(ZERO, |acc, &(j, b)| acc.saturating_add(mul(incentive[usize::from(j)], b))))
             .collect();
         normalize(&mut dividends);
         // Dividends use the normalised EMA; storage gets it column max-upscaled.
@@ -131,12 +119,7 @@ fn run(pool: &mut Pool, input: &EpochInput, options: &Options) -> EpochOutput {
 
     let bonds: Rows = (0..n)
         .filter(|&i| new_permits[i] && !stored.row(i).is_empty())
-        .map(|i| {
-            (
-                i as u16,
-                stored.row(i).iter().map(|&(j, v)| (j, proportion_to_u16(v))).collect(),
-            )
-        })
+        .map(|i| (i as u16, stored.row(i).iter().map(|&(j, v)| (j, proportion_to_u16(v))).collect()))
         .collect();
     let to_u16 = |x: &[I32F32]| -> Vec<u16> { x.iter().map(|&v| proportion_to_u16(v)).collect() };
 
@@ -222,21 +205,15 @@ fn stake_weights(input: &EpochInput, owner: Option<usize>) -> (Vec<u64>, Vec<I32
         .iter()
         .zip(&raw)
         .enumerate()
-        .map(|(i, (&s, &floor))| {
-            if owner != Some(i) && floor < params.stake_threshold {
-                I64F64::from_bits(0)
-            } else {
-                s
-            }
-        })
+        .map(
+            |(i, (&s, &floor))| {
+                if owner != Some(i) && floor < params.stake_threshold { I64F64::from_bits(0) } else { s }
+            },
+        )
         .collect();
-    let sum = filtered
-        .iter()
-        .fold(I64F64::from_bits(0), |acc, &x| acc.wrapping_add(x));
+    let sum = filtered.iter().fold(I64F64::from_bits(0), |acc, &x| acc.wrapping_add(x));
     if sum != I64F64::from_bits(0) {
-        filtered
-            .iter_mut()
-            .for_each(|x| *x = x.checked_div(sum).unwrap_or(I64F64::from_bits(0)));
+        filtered.iter_mut().for_each(|x| *x = x.checked_div(sum).unwrap_or(I64F64::from_bits(0)));
     }
     (raw, filtered.iter().map(|&x| I32F32::saturating_from_num(x)).collect())
 }
@@ -364,11 +341,7 @@ fn stored_bonds(
     let mut rows = bonds.iter().peekable();
     pool.build(n, capacity, |i, out| {
         if let Some((_, row)) = rows.next_if(|(uid, _)| usize::from(**uid) == i) {
-            out.extend(
-                row.iter()
-                    .filter(|&&(j, _)| !recently_registered[usize::from(j)])
-                    .map(|&(j, b)| (j, read(b))),
-            );
+            out.extend(row.iter().filter(|&&(j, _)| !recently_registered[usize::from(j)]).map(|&(j, b)| (j, read(b))));
         }
     })
 }
@@ -412,11 +385,7 @@ fn emission_shares(
     active_stake: &[I32F32],
     stake: &[I32F32],
 ) -> EmissionShares {
-    let mut combined: Vec<I32F32> = incentive
-        .iter()
-        .zip(dividends)
-        .map(|(&i, &d)| i.saturating_add(d))
-        .collect();
+    let mut combined: Vec<I32F32> = incentive.iter().zip(dividends).map(|(&i, &d)| i.saturating_add(d)).collect();
     let total = sum(&combined);
     let mut server = incentive.to_vec();
     let mut validator = dividends.to_vec();
@@ -428,9 +397,5 @@ fn emission_shares(
         validator = fallback.to_vec();
         combined = fallback.to_vec();
     }
-    EmissionShares {
-        server,
-        validator,
-        combined,
-    }
+    EmissionShares { server, validator, combined }
 }

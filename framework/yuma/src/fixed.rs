@@ -81,21 +81,11 @@ impl Divisor {
     pub(crate) fn new(divisor: I32F32) -> Divisor {
         let bits = divisor.to_bits();
         if bits <= 0 {
-            return Divisor {
-                divisor,
-                shift: 0,
-                reduced: 0,
-                reciprocal: 0,
-            };
+            return Divisor { divisor, shift: 0, reduced: 0, reciprocal: 0 };
         }
         let shift = bits.trailing_zeros().min(32);
         let reduced = (bits as u64) >> shift;
-        Divisor {
-            divisor,
-            shift,
-            reduced,
-            reciprocal: u64::MAX / reduced,
-        }
+        Divisor { divisor, shift, reduced, reciprocal: u64::MAX / reduced }
     }
 
     /// `safe_div(value, divisor)`.
@@ -167,11 +157,7 @@ mod tests {
     #[test]
     fn u16_proportion_matches_division_for_every_value() {
         for v in 0..=u16::MAX {
-            assert_eq!(
-                u16_proportion(v),
-                chain_div(I32F32::from_num(v), I32F32::from_num(u16::MAX)),
-                "v = {v}"
-            );
+            assert_eq!(u16_proportion(v), chain_div(I32F32::from_num(v), I32F32::from_num(u16::MAX)), "v = {v}");
         }
     }
 

@@ -123,10 +123,7 @@ impl EpochInput {
     pub fn validate(&self) -> Result<(), InputError> {
         let n = self.n();
         if n > MAX_NEURONS {
-            return Err(InputError::new(
-                "neurons",
-                format!("{n} neurons, at most {MAX_NEURONS} fit in u16 uids"),
-            ));
+            return Err(InputError::new("neurons", format!("{n} neurons, at most {MAX_NEURONS} fit in u16 uids")));
         }
         for (index, neuron) in self.neurons.iter().enumerate() {
             if usize::from(neuron.uid) != index {
@@ -139,10 +136,7 @@ impl EpochInput {
         if let Some(owner) = self.params.subnet_owner_uid
             && usize::from(owner) >= n
         {
-            return Err(InputError::new(
-                "params.subnet_owner_uid",
-                format!("uid {owner} is not registered (n = {n})"),
-            ));
+            return Err(InputError::new("params.subnet_owner_uid", format!("uid {owner} is not registered (n = {n})")));
         }
         validate_rows("weights", &self.weights, n)?;
         validate_rows("bonds", &self.bonds, n)
@@ -154,10 +148,7 @@ fn validate_rows(field: &str, rows: &Rows, n: usize) -> Result<(), InputError> {
     let mut row_of = vec![u32::MAX; n];
     for (&uid, row) in rows {
         if usize::from(uid) >= n {
-            return Err(InputError::new(
-                format!("{field}.{uid}"),
-                format!("row of uid {uid}, but n = {n}"),
-            ));
+            return Err(InputError::new(format!("{field}.{uid}"), format!("row of uid {uid}, but n = {n}")));
         }
         for (position, &(target, _)) in row.iter().enumerate() {
             if usize::from(target) >= n {

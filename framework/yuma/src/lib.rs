@@ -40,17 +40,11 @@ pub struct InputError {
 
 impl InputError {
     pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> InputError {
-        InputError {
-            path: path.into(),
-            message: message.into(),
-        }
+        InputError { path: path.into(), message: message.into() }
     }
 
     /// The same error, with its path placed under `parent`.
     pub(crate) fn within(self, parent: &str) -> InputError {
-        InputError {
-            path: format!("{parent}.{}", self.path),
-            message: self.message,
-        }
+        InputError { path: format!("{parent}.{}", self.path), message: self.message }
     }
 }

@@ -155,14 +155,10 @@ impl EpochOutput {
                         actual: x.to_string(),
                     })
                 };
-                scalar(
-                    "activity_cutoff_blocks",
-                    ad.activity_cutoff_blocks.into(),
-                    ed.activity_cutoff_blocks.into(),
-                )
-                .or_else(|| scalar("last_tempo", ad.last_tempo.into(), ed.last_tempo.into()))
-                .or_else(|| scalar("kappa", ad.kappa.into(), ed.kappa.into()))
-                .or_else(|| scalar("bonds_penalty", ad.bonds_penalty.into(), ed.bonds_penalty.into()))
+                scalar("activity_cutoff_blocks", ad.activity_cutoff_blocks.into(), ed.activity_cutoff_blocks.into())
+                    .or_else(|| scalar("last_tempo", ad.last_tempo.into(), ed.last_tempo.into()))
+                    .or_else(|| scalar("kappa", ad.kappa.into(), ed.kappa.into()))
+                    .or_else(|| scalar("bonds_penalty", ad.bonds_penalty.into(), ed.bonds_penalty.into()))
             })
             .or_else(|| compare_vec("fixed.stake", &af.stake, &ef.stake))
             .or_else(|| compare_vec("fixed.active_stake", &af.active_stake, &ef.active_stake))
@@ -237,11 +233,7 @@ fn compare_rows<V: PartialEq + fmt::Debug>(
     expected: &BTreeMap<u16, Vec<(u16, V)>>,
 ) -> Option<Mismatch> {
     let empty = Vec::new();
-    let uids = actual
-        .keys()
-        .chain(expected.keys())
-        .copied()
-        .collect::<std::collections::BTreeSet<_>>();
+    let uids = actual.keys().chain(expected.keys()).copied().collect::<std::collections::BTreeSet<_>>();
     uids.into_iter().find_map(|uid| {
         let a = actual.get(&uid).unwrap_or(&empty);
         let e = expected.get(&uid).unwrap_or(&empty);

@@ -77,9 +77,7 @@ impl Csr {
 
     /// Sum of each row; wraps like the chain's plain sums (`row_sum_sparse`).
     pub(crate) fn row_sums(&self) -> Vec<I32F32> {
-        (0..self.rows())
-            .map(|i| self.row(i).iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v)))
-            .collect()
+        (0..self.rows()).map(|i| self.row(i).iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v))).collect()
     }
 
     /// Divides each row with a positive sum by that sum (`inplace_row_normalize_sparse`).

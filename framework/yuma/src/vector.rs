@@ -48,10 +48,7 @@ impl VectorFile {
         match header.format {
             Some(serde_json::Value::String(format)) if format == VECTOR_FORMAT => {}
             Some(other) => {
-                return Err(InputError::new(
-                    "format",
-                    format!("unknown format {other}, expected \"{VECTOR_FORMAT}\""),
-                ));
+                return Err(InputError::new("format", format!("unknown format {other}, expected \"{VECTOR_FORMAT}\"")));
             }
             None => return Err(InputError::new("format", "missing field `format`")),
         }
@@ -59,16 +56,10 @@ impl VectorFile {
         let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
         let file: VectorFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let path = e.path().to_string();
-            InputError::new(
-                if path == "." { "(file)".to_string() } else { path },
-                e.into_inner().to_string(),
-            )
+            InputError::new(if path == "." { "(file)".to_string() } else { path }, e.into_inner().to_string())
         })?;
         for (k, epoch) in file.epochs.iter().enumerate() {
-            epoch
-                .input
-                .validate()
-                .map_err(|e| e.within(&format!("epochs[{k}].input")))?;
+            epoch.input.validate().map_err(|e| e.within(&format!("epochs[{k}].input")))?;
         }
         Ok(file)
     }
