@@ -176,7 +176,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
         #[test]
         fn multiplication_is_substrate_fixed(a in operand(), b in operand()) {
             let (a, b) = (I32F32::from_bits(a), I32F32::from_bits(b));

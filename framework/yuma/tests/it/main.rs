@@ -1,1 +1,3 @@
+//! Integration tests of the `yuma` crate, in one test binary.
 
+mod vectors;
