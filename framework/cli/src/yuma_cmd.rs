@@ -48,7 +48,7 @@ pub(crate) fn run(command: YumaCommand) -> Result<(), Failure> {
 }
 
 fn epoch(args: &EpochArgs) -> Result<(), Failure> {
-    let source = args.file.display().to_string();
+    let source = if args.file.as_os_str() == "-" { "<stdin>".to_string() } else { args.file.display().to_string() };
     let bytes = read_input(args)?;
     let file = VectorFile::from_json(&bytes).with_context(|| format!("{source}: invalid vector file"))?;
 
@@ -56,7 +56,7 @@ fn epoch(args: &EpochArgs) -> Result<(), Failure> {
         check(&source, &file)?;
     }
     if let Some(runs) = args.bench {
-        return bench(&file, runs);
+        return bench(&source, &file, runs);
     }
     if !args.check {
         let options = Options { matrices: args.matrices };
@@ -103,7 +103,7 @@ fn check(source: &str, file: &VectorFile) -> Result<(), Failure> {
 }
 
 /// Times each epoch `runs` times (outputs discarded) and prints per-epoch and overall medians.
-fn bench(file: &VectorFile, runs: u32) -> Result<(), Failure> {
+fn bench(source: &str, file: &VectorFile, runs: u32) -> Result<(), Failure> {
     let options = Options::default();
     // One workspace for every run, as a validator or chain would keep it.
     let mut workspace = Workspace::default();
@@ -112,7 +112,8 @@ fn bench(file: &VectorFile, runs: u32) -> Result<(), Failure> {
         let mut samples = Vec::with_capacity(runs as usize);
         for _ in 0..runs {
             let start = Instant::now();
-            let output = workspace.epoch(&epoch.input, &options).with_context(|| format!("epochs[{k}].input"))?;
+            let output =
+                workspace.epoch(&epoch.input, &options).with_context(|| format!("{source}: epochs[{k}].input"))?;
             samples.push(start.elapsed().as_secs_f64() * 1e6);
             drop(std::hint::black_box(output));
         }

@@ -39,6 +39,9 @@ pub struct VectorEpoch {
 impl VectorFile {
     /// Parses and validates a vector file; errors name the offending field (`epochs[2].input.neurons[0].stake`).
     pub fn from_json(bytes: &[u8]) -> Result<VectorFile, InputError> {
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(InputError::new("(file)", "expected a JSON object"));
+        }
         // Read the format first, so a file of another format says so instead of failing on some field.
         #[derive(Deserialize)]
         struct Header {
@@ -58,6 +61,9 @@ impl VectorFile {
             let path = e.path().to_string();
             InputError::new(if path == "." { "(file)".to_string() } else { path }, e.into_inner().to_string())
         })?;
+        if file.epochs.is_empty() {
+            return Err(InputError::new("epochs", "no epochs: a vector file holds at least one"));
+        }
         for (k, epoch) in file.epochs.iter().enumerate() {
             epoch.input.validate().map_err(|e| e.within(&format!("epochs[{k}].input")))?;
         }

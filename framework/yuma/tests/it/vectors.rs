@@ -82,9 +82,7 @@ fn sequences_carry_bonds_and_permits_from_one_epoch_to_the_next() {
         for (k, epoch) in file.epochs.iter().enumerate() {
             let input = match &carried {
                 None => epoch.input.clone(),
-                Some((previous_input, previous_output)) => {
-                    next_input(previous_input, previous_output, &epoch.input)
-                }
+                Some((previous_input, previous_output)) => next_input(previous_input, previous_output, &epoch.input),
             };
             assert_eq!(input, epoch.input, "{name}: epoch {k}: carried state differs from the stored input");
             let output = yuma::epoch(&input, &Options::default()).expect("valid input");
