@@ -133,3 +133,15 @@ fn nonexistent_file() {
     let out = run(&["yuma", "epoch", "--check", path.to_str().unwrap()]);
     assert_one_error(&out, &["cannot read", &path.display().to_string()]);
 }
+
+#[test]
+fn no_epochs() {
+    let file = edited("no-epochs", |v| v["epochs"] = Value::Array(Vec::new()));
+    check_rejected(&file, &[&file_name(&file), "epochs", "no epochs"]);
+}
+
+#[test]
+fn top_level_array() {
+    let file = TempFile::with_bytes("array", b"[1, 2]");
+    check_rejected(&file, &[&file_name(&file), "expected a JSON object"]);
+}
