@@ -6,7 +6,8 @@
 //! contributed value `v` whose cumulative weight `D(v)` (the weight of contributions `≤ v`) exceeds
 //! `m`, or the largest value if none does. Fixed-point addition is exact, so this closed form gives
 //! the same bits as the chain's pivot search; here it costs one pass over the non-zero weights of
-//! the voters plus a sort per column, instead of one pass over all voters for every column.
+//! the voters plus a sort of the columns whose median is not 0, instead of one pass over all
+//! voters for every column.
 
 use substrate_fixed::types::I32F32;
 
@@ -15,9 +16,9 @@ use crate::sparse::Csr;
 
 /// Stake-weighted median of each column of `weights` (`n` columns), over voters with `active_stake > 0`.
 ///
-/// `buckets` is scratch space, kept by the caller between epochs.
+/// `keys` is scratch space, kept by the caller between epochs.
 pub(crate) fn weighted_median_columns(
-    buckets: &mut Vec<(I32F32, I32F32)>,
+    keys: &mut Vec<u64>,
     weights: &Csr,
     active_stake: &[I32F32],
     kappa: I32F32,
@@ -33,7 +34,7 @@ pub(crate) fn weighted_median_columns(
     let total = sum(&u);
     let minority = total.saturating_sub(kappa);
 
-    // First pass: the weight of zero contributions in each column. Where it already exceeds the
+    // First pass: the weight of the zero contributions in each column. Where it already exceeds the
     // minority, the median is 0 and the column needs nothing more.
     let mut zero_weight = vec![total; n];
     let mut positives = vec![0usize; n];
@@ -46,105 +47,60 @@ pub(crate) fn weighted_median_columns(
             }
         }
     }
-    // Columns whose median is positive get their contributions gathered, bucketed by column.
+    // The other columns get their contributions gathered, bucketed by column, as sortable keys:
+    // the value's bits above the voter's index. A weight is at most 65535 (bits < 2⁴⁸) and there
+    // are at most 2¹⁶ voters, so a key fits in 64 bits.
     let mut starts = vec![0usize; n + 1];
     for j in 0..n {
         let open = positives[j] > 0 && (positives[j] == voters.len() || zero_weight[j] <= minority);
         starts[j + 1] = starts[j] + if open { positives[j] } else { 0 };
     }
-    buckets.clear();
-    buckets.resize(starts[n], (ZERO, ZERO));
+    keys.clear();
+    keys.resize(starts[n], 0);
     let mut fill = starts.clone();
-    for (&i, &weight) in voters.iter().zip(&u) {
+    for (voter, &i) in voters.iter().enumerate() {
         for &(j, w) in weights.row(i) {
             let j = usize::from(j);
             if w > ZERO && fill[j] < starts[j + 1] {
-                buckets[fill[j]] = (w, weight);
+                keys[fill[j]] = (w.to_bits() as u64) << VOTER_BITS | voter as u64;
                 fill[j] += 1;
             }
         }
     }
 
     for (j, c) in consensus.iter_mut().enumerate() {
-        if starts[j] < starts[j + 1] {
-            let has_zeros = positives[j] < voters.len();
-            let below = if has_zeros { zero_weight[j] } else { ZERO };
-            *c = column_median(&mut buckets[starts[j]..starts[j + 1]], below, minority);
+        let column = &mut keys[starts[j]..starts[j + 1]];
+        if !column.is_empty() {
+            let zeros = if positives[j] < voters.len() { zero_weight[j] } else { ZERO };
+            *c = column_median(column, &u, zeros, minority);
         }
     }
     consensus
 }
 
-/// Median of one column from its positive contributions, `below` being the weight of its zeros
-/// (which is at most `minority`, or the median would be 0).
-fn column_median(positive: &mut [(I32F32, I32F32)], mut below: I32F32, minority: I32F32) -> I32F32 {
-    // Weighted selection: `below` is the weight of every contribution smaller than all of `slice`.
-    // Going left means the answer is in the left part; going right keeps the column's largest value
-    // in `slice`, which is the answer when no value's cumulative weight exceeds `minority`.
-    let mut slice = positive;
-    while slice.len() > SMALL_COLUMN {
-        let pivot = median_of_three(slice);
-        let (less, equal) = partition3(slice, pivot);
-        let weight_less = slice[..less].iter().fold(ZERO, |acc, &(_, u)| acc.wrapping_add(u));
-        let weight_equal = slice[less..less + equal].iter().fold(ZERO, |acc, &(_, u)| acc.wrapping_add(u));
-        if below.wrapping_add(weight_less) > minority {
-            slice = &mut std::mem::take(&mut slice)[..less];
-        } else if below.wrapping_add(weight_less).wrapping_add(weight_equal) > minority || less + equal == slice.len() {
-            return pivot;
-        } else {
-            below = below.wrapping_add(weight_less).wrapping_add(weight_equal);
-            slice = &mut std::mem::take(&mut slice)[less + equal..];
-        }
-    }
-    insertion_sort_by_value(slice);
+/// Bits of a key that hold the voter's index.
+const VOTER_BITS: u32 = 16;
+
+/// The value part of a key.
+fn value_of(key: u64) -> I32F32 {
+    I32F32::from_bits((key >> VOTER_BITS) as i64)
+}
+
+/// Median of one column from its positive contributions (keys); `below` is the weight of its zero
+/// contributions, at most `minority` (or the median would be 0).
+fn column_median(column: &mut [u64], u: &[I32F32], mut below: I32F32, minority: I32F32) -> I32F32 {
+    column.sort_unstable();
     let mut k = 0;
-    while k < slice.len() {
-        let value = slice[k].0;
-        while k < slice.len() && slice[k].0 == value {
-            below = below.wrapping_add(slice[k].1);
+    while k < column.len() {
+        let value = column[k] >> VOTER_BITS;
+        while k < column.len() && column[k] >> VOTER_BITS == value {
+            below = below.wrapping_add(u[(column[k] & ((1 << VOTER_BITS) - 1)) as usize]);
             k += 1;
         }
         if below > minority {
-            return value;
+            return value_of(column[k - 1]);
         }
     }
-    slice.last().map_or(ZERO, |&(value, _)| value)
-}
-
-/// Columns up to this length are sorted outright.
-const SMALL_COLUMN: usize = 24;
-
-fn median_of_three(slice: &[(I32F32, I32F32)]) -> I32F32 {
-    let (a, b, c) = (slice[0].0, slice[slice.len() / 2].0, slice[slice.len() - 1].0);
-    a.max(b).min(a.min(b).max(c))
-}
-
-/// Reorders `slice` into values `< pivot`, `== pivot`, `> pivot`; returns the first two counts.
-fn partition3(slice: &mut [(I32F32, I32F32)], pivot: I32F32) -> (usize, usize) {
-    let (mut less, mut next, mut greater) = (0, 0, slice.len());
-    while next < greater {
-        if slice[next].0 < pivot {
-            slice.swap(less, next);
-            less += 1;
-            next += 1;
-        } else if slice[next].0 > pivot {
-            greater -= 1;
-            slice.swap(next, greater);
-        } else {
-            next += 1;
-        }
-    }
-    (less, greater - less)
-}
-
-fn insertion_sort_by_value(column: &mut [(I32F32, I32F32)]) {
-    for k in 1..column.len() {
-        let item = column[k];
-        let mut at = k;
-        while at > 0 && column[at - 1].0 > item.0 {
-            column[at] = column[at - 1];
-            at -= 1;
-        }
-        column[at] = item;
-    }
+    // No cumulative weight exceeds the minority: the largest value.
+    column.last().map_or(ZERO, |&key| value_of(key))
 }

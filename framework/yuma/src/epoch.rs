@@ -8,12 +8,12 @@ use crate::InputError;
 use crate::bonds::{LiquidAlpha, ema_fixed, fixed_alpha};
 use crate::consensus::weighted_median_columns;
 use crate::fixed::{
-    ONE, ZERO, bits, from_u16, mul, mul_or_zero, normalize, normalize_by, proportion_to_u16, share_of, sum,
-    u16_proportion,
+    ONE, ZERO, bits, from_u16, mul, mul_or_zero, normalize, normalize_by, proportion_to_u16, share_of, share_of_total,
+    sum, u16_proportion,
 };
 use crate::input::{EpochInput, Params, Rows};
 use crate::output::{Derived, EpochOutput, FixedVectors, Matrices};
-use crate::sparse::{Csr, Pool, column_divisors};
+use crate::sparse::{Csr, Pool, column_divisors, normalize_row};
 
 /// What to compute besides the chain's outputs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,10 +68,9 @@ fn run(pool: &mut Pool, input: &EpochInput, options: &Options) -> EpochOutput {
     // Weights, consensus, clipping, trust and incentive.
     let weights = masked_weights(pool, input, &old_permits, owner);
     let kappa = u16_proportion(params.kappa);
-    let consensus = weighted_median_columns(&mut pool.pairs, &weights, &active_stake, kappa, n);
-    let clipped = clip_to_consensus(pool, &weights, &consensus);
-    let validator_trust = clipped.row_sums();
-    let ranks = ranks(&clipped, &active_stake, n);
+    let consensus = weighted_median_columns(&mut pool.keys, &weights, &active_stake, kappa, n);
+    let Clipped { weights: clipped, trust: validator_trust, ranks } =
+        clip_to_consensus(pool, &weights, &consensus, &active_stake);
     let mut incentive = ranks.clone();
     normalize(&mut incentive);
 
@@ -201,7 +200,7 @@ fn stake_weights(input: &EpochInput, owner: Option<usize>) -> (Vec<u64>, Vec<I32
         .collect();
     let raw: Vec<u64> = total.iter().map(|s| s.saturating_to_num::<u64>()).collect();
 
-    let mut filtered: Vec<I64F64> = total
+    let filtered: Vec<I64F64> = total
         .iter()
         .zip(&raw)
         .enumerate()
@@ -212,10 +211,12 @@ fn stake_weights(input: &EpochInput, owner: Option<usize>) -> (Vec<u64>, Vec<I32
         )
         .collect();
     let sum = filtered.iter().fold(I64F64::from_bits(0), |acc, &x| acc.wrapping_add(x));
-    if sum != I64F64::from_bits(0) {
-        filtered.iter_mut().for_each(|x| *x = x.checked_div(sum).unwrap_or(I64F64::from_bits(0)));
-    }
-    (raw, filtered.iter().map(|&x| I32F32::saturating_from_num(x)).collect())
+    let stake = if sum == I64F64::from_bits(0) {
+        filtered.iter().map(|&x| I32F32::saturating_from_num(x)).collect()
+    } else {
+        filtered.iter().map(|&x| share_of_total(x, sum)).collect()
+    };
+    (raw, stake)
 }
 
 /// New validator permits: non-zero stake among the `k` largest (ties drop the lower uid), plus the owner.
@@ -249,7 +250,7 @@ fn masked_weights(pool: &mut Pool, input: &EpochInput, permits: &[bool], owner: 
     let commit_reveal = input.params.commit_reveal_weights_enabled;
     let capacity = input.weights.values().map(Vec::len).sum();
     let mut rows = input.weights.iter().peekable();
-    let mut weights = pool.build(n, capacity, |i, out| {
+    pool.build(n, capacity, |i, out| {
         let Some((_, row)) = rows.next_if(|(uid, _)| usize::from(**uid) == i) else {
             return;
         };
@@ -258,6 +259,7 @@ fn masked_weights(pool: &mut Pool, input: &EpochInput, permits: &[bool], owner: 
         }
         let last_update = neurons[i].last_update;
         let commit_block = neurons[i].commit_block.unwrap_or(u64::MAX);
+        let start = out.len();
         out.extend(row.iter().filter_map(|&(j, w)| {
             let registered = registered[usize::from(j)];
             let masked = (usize::from(j) == i && owner != Some(i))
@@ -265,37 +267,41 @@ fn masked_weights(pool: &mut Pool, input: &EpochInput, permits: &[bool], owner: 
                 || (commit_reveal && commit_block < registered);
             (!masked).then(|| (j, from_u16(w)))
         }));
-    });
-    weights.normalize_rows();
-    weights
-}
-
-/// Weights clipped at their column's consensus; entries clipped to a zero consensus are dropped.
-fn clip_to_consensus(pool: &mut Pool, weights: &Csr, consensus: &[I32F32]) -> Csr {
-    pool.build(weights.rows(), weights.nnz(), |i, out| {
-        out.extend(weights.row(i).iter().filter_map(|&(j, w)| {
-            let c = consensus[usize::from(j)];
-            match c < w {
-                false => Some((j, w)),
-                true => (c > ZERO).then_some((j, c)),
-            }
-        }));
+        normalize_row(&mut out[start..]);
     })
 }
 
-/// `rank[j] = Σᵢ active_stake[i] × clipped[i][j]`, products floored, saturating sums.
-fn ranks(clipped: &Csr, active_stake: &[I32F32], n: usize) -> Vec<I32F32> {
-    let mut ranks = vec![ZERO; n];
-    for (i, &s) in active_stake.iter().enumerate() {
-        if s == ZERO {
-            continue;
+/// Weights clipped at their column's consensus, with what the clipped rows and columns add up to.
+struct Clipped {
+    /// Entries above their column's consensus are lowered to it, or dropped where it is zero.
+    weights: Csr,
+    /// Validator trust: each row's sum (wrapping, `row_sum_sparse`).
+    trust: Vec<I32F32>,
+    /// `rank[j] = Σᵢ active_stake[i] × clipped[i][j]`, products floored, sums saturating.
+    ranks: Vec<I32F32>,
+}
+
+fn clip_to_consensus(pool: &mut Pool, weights: &Csr, consensus: &[I32F32], active_stake: &[I32F32]) -> Clipped {
+    let mut trust = vec![ZERO; weights.rows()];
+    let mut ranks = vec![ZERO; consensus.len()];
+    let clipped = pool.build(weights.rows(), weights.nnz(), |i, out| {
+        let stake = active_stake[i];
+        let mut row_sum = ZERO;
+        for &(j, w) in weights.row(i) {
+            // Clipping is data-dependent and frequent, so this loop has no branch on it: the entry
+            // is always written, then dropped again (by not counting it) when the consensus is 0.
+            let c = consensus[usize::from(j)];
+            let value = w.min(c);
+            let dropped = c < w && c == ZERO;
+            out.push((j, value));
+            out.truncate(out.len() - usize::from(dropped));
+            row_sum = row_sum.wrapping_add(value);
+            let rank = &mut ranks[usize::from(j)];
+            *rank = rank.saturating_add(mul(stake, value));
         }
-        for &(j, w) in clipped.row(i) {
-            let r = &mut ranks[usize::from(j)];
-            *r = r.saturating_add(mul(s, w));
-        }
-    }
-    ranks
+        trust[i] = row_sum;
+    });
+    Clipped { weights: clipped, trust, ranks }
 }
 
 /// The weights bonds are built from: `W + β·(clipped − W)`.

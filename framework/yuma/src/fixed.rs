@@ -4,7 +4,7 @@
 //! yields 0 on division by zero or overflow (`safe_div`), and a plain sum wraps like the chain's
 //! release build does (valid inputs never get near that).
 
-use substrate_fixed::types::I32F32;
+use substrate_fixed::types::{I32F32, I64F64};
 
 /// 0 as `I32F32`.
 pub(crate) const ZERO: I32F32 = I32F32::from_bits(0);
@@ -41,6 +41,29 @@ pub(crate) fn from_u16(value: u16) -> I32F32 {
 pub(crate) fn share_of(share: I32F32, rao: u64) -> u64 {
     let product = (i128::from(share.to_bits()) * i128::from(rao)) >> 32;
     product.clamp(0, i128::from(u64::MAX)) as u64
+}
+
+/// `I32F32(stake / total)` as the chain normalises stake: an `I64F64` quotient (0 on overflow or
+/// division by zero), then floored to `I32F32`.
+///
+/// The two floors compose into `⌊stake·2³² / total⌋` on the raw bits; with a common power of two
+/// cancelled (integer stakes have 64 zero bits) that is one 128-bit division, instead of the
+/// 192-bit long division of `I64F64::checked_div`. Same bits either way.
+pub(crate) fn share_of_total(stake: I64F64, total: I64F64) -> I32F32 {
+    let (x, y) = (stake.to_bits(), total.to_bits());
+    if x >= 0 && y > 0 {
+        let common = (x | y).trailing_zeros();
+        let (x, y) = ((x as u128) >> common, (y as u128) >> common);
+        if x < 1 << 95 {
+            let quotient = (x << 32) / y;
+            return match quotient {
+                // The I64F64 quotient itself would not fit: the chain's `safe_div` gives 0.
+                q if q >= 1 << 95 => ZERO,
+                q => I32F32::from_bits(i64::try_from(q).unwrap_or(i64::MAX)),
+            };
+        }
+    }
+    I32F32::saturating_from_num(stake.checked_div(total).unwrap_or(I64F64::from_bits(0)))
 }
 
 /// `a / b`, or 0 when `b` is 0 or the quotient does not fit (the chain's `safe_div`).
@@ -94,10 +117,9 @@ impl Divisor {
         let low_bits = (1i64 << self.shift) - 1;
         if self.reduced != 0 && x >= 0 && x & low_bits == 0 && (x >> self.shift) < 1 << 32 {
             let dividend = ((x >> self.shift) as u64) << 32;
-            let mut quotient = ((u128::from(dividend) * u128::from(self.reciprocal)) >> 64) as u64;
-            if dividend - quotient * self.reduced >= self.reduced {
-                quotient += 1;
-            }
+            let estimate = ((u128::from(dividend) * u128::from(self.reciprocal)) >> 64) as u64;
+            // Without a branch: whether the estimate is one short is data, and unpredictable.
+            let quotient = estimate + u64::from(dividend - estimate * self.reduced >= self.reduced);
             return i64::try_from(quotient).map_or(ZERO, I32F32::from_bits);
         }
         safe_div(value, self.divisor)
@@ -148,7 +170,11 @@ mod tests {
 
     use substrate_fixed::types::I96F32;
 
-    use super::{Divisor, ZERO, mul, mul_or_zero, proportion_to_u16, safe_div, share_of, u16_proportion};
+    use substrate_fixed::types::I64F64;
+
+    use super::{
+        Divisor, ZERO, mul, mul_or_zero, proportion_to_u16, safe_div, share_of, share_of_total, u16_proportion,
+    };
 
     fn chain_div(a: I32F32, b: I32F32) -> I32F32 {
         a.checked_div(b).unwrap_or(ZERO)
@@ -175,6 +201,17 @@ mod tests {
         ]
     }
 
+    /// `I64F64` bits shaped like stakes: integers (alpha only), with fractions (tao), and anything.
+    fn stake_bits() -> impl Strategy<Value = i128> {
+        prop_oneof![
+            (0..=u64::MAX >> 1).prop_map(|rao| i128::from(rao) << 64),
+            (0..1u64 << 40, any::<u64>()).prop_map(|(rao, frac)| i128::from(rao) << 64 | i128::from(frac)),
+            any::<i128>(),
+            Just(0),
+            Just(1),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(10_000))]
         #[test]
@@ -186,6 +223,13 @@ mod tests {
                 proportion_to_u16(a),
                 a.saturating_mul(I32F32::from_num(u16::MAX)).saturating_to_num::<u16>()
             );
+        }
+
+        #[test]
+        fn stake_share_is_the_chains_i64f64_quotient(stake in stake_bits(), total in stake_bits()) {
+            let (stake, total) = (I64F64::from_bits(stake), I64F64::from_bits(total));
+            let chain = I32F32::saturating_from_num(stake.checked_div(total).unwrap_or(I64F64::from_bits(0)));
+            prop_assert_eq!(share_of_total(stake, total), chain);
         }
 
         #[test]

@@ -25,8 +25,8 @@ pub(crate) struct Csr {
 pub(crate) struct Pool {
     entries: Vec<Vec<Entry>>,
     offsets: Vec<Vec<usize>>,
-    /// Scratch pairs for the consensus' column buckets.
-    pub(crate) pairs: Vec<(I32F32, I32F32)>,
+    /// Scratch keys for the consensus' column buckets.
+    pub(crate) keys: Vec<u64>,
 }
 
 impl Pool {
@@ -70,27 +70,6 @@ impl Csr {
     }
 
     /// Row `i`'s entries, mutable.
-    pub(crate) fn row_mut(&mut self, i: usize) -> &mut [Entry] {
-        let range = self.offsets[i]..self.offsets[i + 1];
-        &mut self.entries[range]
-    }
-
-    /// Sum of each row; wraps like the chain's plain sums (`row_sum_sparse`).
-    pub(crate) fn row_sums(&self) -> Vec<I32F32> {
-        (0..self.rows()).map(|i| self.row(i).iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v))).collect()
-    }
-
-    /// Divides each row with a positive sum by that sum (`inplace_row_normalize_sparse`).
-    pub(crate) fn normalize_rows(&mut self) {
-        for i in 0..self.rows() {
-            let row = self.row_mut(i);
-            let total = row.iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v));
-            if total > ZERO {
-                let total = Divisor::new(total);
-                row.iter_mut().for_each(|(_, v)| *v = total.divide(*v));
-            }
-        }
-    }
 
     /// Saturating sum of each of `columns` columns.
     pub(crate) fn column_sums(&self, columns: usize) -> Vec<I32F32> {
@@ -121,7 +100,7 @@ impl Csr {
     }
 
     /// Divides each entry by its column's divisor, where that is non-zero.
-    fn divide_columns(&mut self, divisors: &[I32F32]) {
+    pub(crate) fn divide_columns(&mut self, divisors: &[I32F32]) {
         let divisors = column_divisors(divisors);
         for (j, v) in &mut self.entries {
             if let Some(d) = &divisors[usize::from(*j)] {
@@ -142,4 +121,13 @@ impl Csr {
 /// A [`Divisor`] for each non-zero column value.
 pub(crate) fn column_divisors(values: &[I32F32]) -> Vec<Option<Divisor>> {
     values.iter().map(|&d| (d != ZERO).then(|| Divisor::new(d))).collect()
+}
+
+/// Divides a row by its sum when that is positive (`inplace_row_normalize_sparse`, one row).
+pub(crate) fn normalize_row(row: &mut [Entry]) {
+    let total = row.iter().fold(ZERO, |acc, &(_, v)| acc.wrapping_add(v));
+    if total > ZERO {
+        let total = Divisor::new(total);
+        row.iter_mut().for_each(|(_, v)| *v = total.divide(*v));
+    }
 }
