@@ -119,7 +119,8 @@ impl EpochInput {
         self.neurons.len()
     }
 
-    /// Checks what types alone cannot: uids in order, every row and target `< n`, no repeated target.
+    /// Checks what types alone cannot: uids in order, every row and target `< n`, no repeated
+    /// target, and a total stake the chain's arithmetic can hold.
     pub fn validate(&self) -> Result<(), InputError> {
         let n = self.n();
         if n > MAX_NEURONS {
@@ -132,6 +133,15 @@ impl EpochInput {
                     format!("expected {index} (uids are the neurons' indices), found {}", neuron.uid),
                 ));
             }
+        }
+        // The chain sums stake in `I64F64`, whose integer part ends at 2⁶³ rao: far more than can
+        // exist (21 M TAO is 2.1·10¹⁶ rao). Beyond it the sum wraps and no result is meaningful.
+        let total_stake: u128 = self.neurons.iter().map(|x| u128::from(x.stake) + u128::from(x.tao_stake)).sum();
+        if total_stake >= 1 << 63 {
+            return Err(InputError::new(
+                "neurons",
+                format!("total stake {total_stake} rao (alpha + TAO) is not below 2^63, more than can exist"),
+            ));
         }
         if let Some(owner) = self.params.subnet_owner_uid
             && usize::from(owner) >= n

@@ -69,8 +69,6 @@ impl Csr {
         &self.entries[self.offsets[i]..self.offsets[i + 1]]
     }
 
-    /// Row `i`'s entries, mutable.
-
     /// Saturating sum of each of `columns` columns.
     pub(crate) fn column_sums(&self, columns: usize) -> Vec<I32F32> {
         let mut sums = vec![ZERO; columns];

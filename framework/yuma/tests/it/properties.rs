@@ -403,40 +403,33 @@ proptest! {
 proptest! {
     #![proptest_config(config(256))]
 
-    /// (f) No valid input makes the epoch panic, however extreme its numbers (sums that wrap,
-    /// blocks at `u64::MAX`, any hyperparameter). Unless the total stake wraps `I64F64` (which
-    /// takes more than 2⁶³ rao), the reference agrees with it there too; see
-    /// [`overflowing_stake_total_changes_the_median`] for what happens when it does.
+    /// (f) No input makes the epoch panic, however extreme its numbers (sums that wrap, blocks at
+    /// `u64::MAX`, any hyperparameter). Inputs whose total stake reaches 2⁶³ rao (where the chain's
+    /// `I64F64` stake sum wraps) are rejected; on every other one the reference agrees.
     #[test]
     fn never_panics_on_extreme_input(input in extreme_input()) {
-        let actual = run(&input);
-        let expected = reference::epoch(&input);
-        let total_stake: u128 = actual.stake.iter().map(|&s| u128::from(s) + 1).sum();
-        if total_stake < 1 << 63
-            && let Some(mismatch) = actual.first_mismatch(&expected)
-        {
-            prop_assert!(false, "{mismatch}\ninput: {}", to_json(&input));
+        let total_stake: u128 = input.neurons.iter().map(|x| u128::from(x.stake) + u128::from(x.tao_stake)).sum();
+        match yuma::epoch(&input, &Options { matrices: true }) {
+            Err(e) => prop_assert!(total_stake >= 1 << 63, "valid input rejected: {e}\ninput: {}", to_json(&input)),
+            Ok(actual) => {
+                prop_assert!(total_stake < 1 << 63, "stake total 2^63 accepted");
+                if let Some(mismatch) = actual.first_mismatch(&reference::epoch(&input)) {
+                    prop_assert!(false, "{mismatch}\ninput: {}", to_json(&input));
+                }
+            }
         }
     }
 }
 
-/// Found by `never_panics_on_extreme_input`, kept as a record; ignored because no real subnet
-/// gets there. When the total stake exceeds 2⁶³ rao, the chain's `I64F64` stake sum wraps, the
-/// normalised stakes come out negative and the active stakes far above 1, and the voters'
-/// stakes overflow `I32F32` inside the weighted median. The chain's pivot search then works with
-/// saturated partial sums, while the crate's closed-form median accumulates with wrapping
-/// arithmetic, so they pick different medians: the reference, which runs the chain's routine,
-/// gets 1.0 for uid 1 and the crate 0. Within the valid range the two are identical.
-/// Run it with `cargo nextest run -p yuma --run-ignored all overflowing`.
+/// Found by `never_panics_on_extreme_input`: with a total stake past 2⁶³ rao the chain's `I64F64`
+/// stake sum wraps, stakes come out negative or far above 1, and the chain's saturating pivot
+/// search and any closed form part ways. No subnet holds that much, so the input is refused.
 #[test]
-#[ignore = "diverges only once the total stake exceeds 2^63 rao"]
-fn overflowing_stake_total_changes_the_median() {
+fn a_total_stake_the_chain_cannot_sum_is_refused() {
     let input: EpochInput = serde_json::from_str(OVERFLOWING_STAKE_TOTAL).expect("valid JSON");
-    let expected = reference::epoch(&input);
-    let actual = run(&input);
-    if let Some(mismatch) = actual.first_mismatch(&expected) {
-        panic!("{mismatch}");
-    }
+    let error = yuma::epoch(&input, &Options::default()).expect_err("refused");
+    assert_eq!(error.path, "neurons");
+    assert!(error.message.contains("2^63"), "{error}");
 }
 
 /// Eight uids, stakes of 2⁶³ rao (alpha, or TAO at a weight of almost 1): the minimal input
