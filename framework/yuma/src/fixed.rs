@@ -87,16 +87,20 @@ pub(crate) fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
 
 /// One divisor applied to many values, each result exactly [`safe_div`]'s.
 ///
-/// Normalising a row, a column or a vector divides by the same sum again and again. The 64-bit
-/// fast path of [`safe_div`] is done here with a precomputed reciprocal instead: an estimate
-/// `⌊x·m / 2⁶⁴⌋` with `m = ⌊(2⁶⁴ − 1) / d⌋` is at most one below `⌊x / d⌋`, and one compare fixes it.
+/// Normalising a row, a column or a vector divides by the same sum again and again, and the
+/// quotient's bits are `⌊x·2³² / y⌋` on the raw bits. Here that division is a multiplication by a
+/// precomputed reciprocal: the estimate `⌊n·m / 2⁶⁴⌋` with `m = ⌊(2⁶⁴ − 1) / d⌋` is at most one below
+/// `⌊n / d⌋`, and one compare fixes it. Two shapes of dividend fit in 64 bits: a proportion
+/// (`x < 2³²`, so `n = x·2³²` and `d = y`), and an integer over an integer divisor (both with 32 low
+/// zero bits, which cancel: `n = x` and `d = y / 2³²`), the shape of a row of `u16` weights over
+/// its sum. Anything else takes [`safe_div`].
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Divisor {
     divisor: I32F32,
-    /// Trailing zero bits cancelled from both operands (at most 32).
-    shift: u32,
-    /// The reduced divisor; 0 when only the general path applies.
-    reduced: u64,
+    /// Reciprocal of the divisor's bits, for proportions; 0 when the divisor is not positive.
     reciprocal: u64,
+    /// The divisor's integer part and its reciprocal, when the divisor is a positive integer.
+    integer: Option<(u64, u64)>,
 }
 
 impl Divisor {
@@ -104,26 +108,38 @@ impl Divisor {
     pub(crate) fn new(divisor: I32F32) -> Divisor {
         let bits = divisor.to_bits();
         if bits <= 0 {
-            return Divisor { divisor, shift: 0, reduced: 0, reciprocal: 0 };
+            return Divisor { divisor, reciprocal: 0, integer: None };
         }
-        let shift = bits.trailing_zeros().min(32);
-        let reduced = (bits as u64) >> shift;
-        Divisor { divisor, shift, reduced, reciprocal: u64::MAX / reduced }
+        let integer = (bits & 0xffff_ffff == 0).then(|| {
+            let whole = (bits >> 32) as u64;
+            (whole, u64::MAX / whole)
+        });
+        Divisor { divisor, reciprocal: u64::MAX / bits as u64, integer }
     }
 
     /// `safe_div(value, divisor)`.
     pub(crate) fn divide(&self, value: I32F32) -> I32F32 {
         let x = value.to_bits();
-        let low_bits = (1i64 << self.shift) - 1;
-        if self.reduced != 0 && x >= 0 && x & low_bits == 0 && (x >> self.shift) < 1 << 32 {
-            let dividend = ((x >> self.shift) as u64) << 32;
-            let estimate = ((u128::from(dividend) * u128::from(self.reciprocal)) >> 64) as u64;
-            // Without a branch: whether the estimate is one short is data, and unpredictable.
-            let quotient = estimate + u64::from(dividend - estimate * self.reduced >= self.reduced);
-            return i64::try_from(quotient).map_or(ZERO, I32F32::from_bits);
+        if self.reciprocal != 0 && (0..1 << 32).contains(&x) {
+            return exact_quotient((x as u64) << 32, self.divisor.to_bits() as u64, self.reciprocal);
+        }
+        if let Some((whole, reciprocal)) = self.integer
+            && x >= 0
+            && x & 0xffff_ffff == 0
+        {
+            return exact_quotient(x as u64, whole, reciprocal);
         }
         safe_div(value, self.divisor)
     }
+}
+
+/// `⌊dividend / divisor⌋` as `I32F32` bits (0 when it does not fit), from `reciprocal = ⌊(2⁶⁴ − 1) / divisor⌋`.
+#[inline]
+fn exact_quotient(dividend: u64, divisor: u64, reciprocal: u64) -> I32F32 {
+    let estimate = ((u128::from(dividend) * u128::from(reciprocal)) >> 64) as u64;
+    // Without a branch: whether the estimate is one short is data, and unpredictable.
+    let quotient = estimate + u64::from(dividend - estimate * divisor >= divisor);
+    i64::try_from(quotient).map_or(ZERO, I32F32::from_bits)
 }
 
 /// `value / 65535`, truncated: how the chain reads a `u16` proportion (kappa, penalty, alpha bounds, Yuma3 bonds).
