@@ -29,17 +29,17 @@ fn bench_case(c: &mut Criterion, label: &str, file: &str, peer_samples: usize) {
     let input = vector_input(file);
     let mut workspace = Workspace::default();
     let ours = workspace.epoch(&input, &Options::default()).expect("valid input");
-    let mut peer = reference::epoch(&input);
-    peer.matrices = None;
+    let peer = reference::epoch_with(&input, false);
     assert!(ours.first_mismatch(&peer).is_none(), "{label}: the two implementations disagree");
 
     let mut group = c.benchmark_group(format!("epoch/{label}"));
+    let valid = input.validate().expect("valid input");
     group.bench_function(BenchmarkId::new("subnetkit", input.n()), |b| {
-        b.iter(|| workspace.epoch(std::hint::black_box(&input), &Options::default()).expect("valid input"))
+        b.iter(|| workspace.run(std::hint::black_box(valid), &Options::default()))
     });
     group.sample_size(peer_samples).measurement_time(Duration::from_secs(20));
     group.bench_function(BenchmarkId::new("chain-algorithm", input.n()), |b| {
-        b.iter(|| reference::epoch(std::hint::black_box(&input)))
+        b.iter(|| reference::epoch_with(std::hint::black_box(&input), false))
     });
     group.finish();
 }

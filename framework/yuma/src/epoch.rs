@@ -11,7 +11,7 @@ use crate::fixed::{
     ONE, ZERO, bits, from_u16, mul, mul_or_zero, normalize, normalize_by, proportion_to_u16, share_of, share_of_total,
     sum, u16_proportion,
 };
-use crate::input::{EpochInput, Params, Rows};
+use crate::input::{EpochInput, Params, Rows, ValidInput};
 use crate::output::{Derived, EpochOutput, FixedVectors, Matrices};
 use crate::sparse::{Csr, Pool, column_divisors, normalize_row};
 
@@ -39,8 +39,12 @@ pub struct Workspace {
 impl Workspace {
     /// Runs one epoch on `input`, exactly as the chain would; see [`epoch`].
     pub fn epoch(&mut self, input: &EpochInput, options: &Options) -> Result<EpochOutput, InputError> {
-        input.validate()?;
-        Ok(run(&mut self.pool, input, options))
+        Ok(self.run(input.validate()?, options))
+    }
+
+    /// Runs one epoch on an input validated beforehand.
+    pub fn run(&mut self, input: ValidInput<'_>, options: &Options) -> EpochOutput {
+        run(&mut self.pool, input.get(), options)
     }
 }
 

@@ -120,8 +120,9 @@ impl EpochInput {
     }
 
     /// Checks what types alone cannot: uids in order, every row and target `< n`, no repeated
-    /// target, and a total stake the chain's arithmetic can hold.
-    pub fn validate(&self) -> Result<(), InputError> {
+    /// target, and a total stake the chain's arithmetic can hold. The proof it returns lets
+    /// [`Workspace::run`](crate::Workspace::run) skip the checks.
+    pub fn validate(&self) -> Result<ValidInput<'_>, InputError> {
         let n = self.n();
         if n > MAX_NEURONS {
             return Err(InputError::new("neurons", format!("{n} neurons, at most {MAX_NEURONS} fit in u16 uids")));
@@ -149,7 +150,19 @@ impl EpochInput {
             return Err(InputError::new("params.subnet_owner_uid", format!("uid {owner} is not registered (n = {n})")));
         }
         validate_rows("weights", &self.weights, n)?;
-        validate_rows("bonds", &self.bonds, n)
+        validate_rows("bonds", &self.bonds, n)?;
+        Ok(ValidInput(self))
+    }
+}
+
+/// An [`EpochInput`] that passed [`EpochInput::validate`].
+#[derive(Clone, Copy, Debug)]
+pub struct ValidInput<'a>(&'a EpochInput);
+
+impl<'a> ValidInput<'a> {
+    /// The validated input.
+    pub fn get(self) -> &'a EpochInput {
+        self.0
     }
 }
 

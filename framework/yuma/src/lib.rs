@@ -24,7 +24,7 @@ mod sparse;
 mod vector;
 
 pub use epoch::{Options, Workspace, epoch};
-pub use input::{EpochInput, MAX_NEURONS, Neuron, Params, Rows};
+pub use input::{EpochInput, MAX_NEURONS, Neuron, Params, Rows, ValidInput};
 pub use output::{Derived, EpochOutput, FixedRows, FixedVectors, Matrices, Mismatch};
 pub use vector::{VECTOR_FORMAT, VectorEpoch, VectorFile};
 

@@ -541,8 +541,14 @@ fn bits(values: &[I32F32]) -> Vec<i64> {
 // The epoch.
 // ---------------------------------------------------------------------------------------------
 
-/// One epoch, computed the plain way; always returns the intermediate matrices too.
+/// One epoch, computed the plain way, with the intermediate matrices.
 pub(crate) fn epoch(input: &EpochInput) -> EpochOutput {
+    epoch_with(input, true)
+}
+
+/// One epoch, computed the plain way; the intermediate matrices only when asked for (the chain
+/// itself never builds them, so the benchmark peer does not either).
+pub(crate) fn epoch_with(input: &EpochInput, matrices: bool) -> EpochOutput {
     let p = &input.params;
     let n = input.neurons.len();
     let owner = p.subnet_owner_uid.map(usize::from).filter(|&o| o < n);
@@ -749,7 +755,7 @@ pub(crate) fn epoch(input: &EpochInput) -> EpochOutput {
             normalized_validator_emission: bits(&validator_n),
             normalized_combined_emission: bits(&combined_n),
         },
-        matrices: Some(Matrices {
+        matrices: matrices.then(|| Matrices {
             weights: to_fixed_rows(&weights),
             clipped_weights: to_fixed_rows(&clipped_weights),
             weights_for_bonds: to_fixed_rows(&weights_for_bonds),
