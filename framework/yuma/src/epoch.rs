@@ -291,18 +291,23 @@ fn clip_to_consensus(pool: &mut Pool, weights: &Csr, consensus: &[I32F32], activ
     let clipped = pool.build(weights.rows(), weights.nnz(), |i, out| {
         let stake = active_stake[i];
         let mut row_sum = ZERO;
-        for &(j, w) in weights.row(i) {
-            // Clipping is data-dependent and frequent, so this loop has no branch on it: the entry
-            // is always written, then dropped again (by not counting it) when the consensus is 0.
+        // Clipping is data-dependent and frequent, so the loop has no branch on it: the row is
+        // copied, then compacted in place, each entry kept by advancing past it or not.
+        let start = out.len();
+        out.extend_from_slice(weights.row(i));
+        let row = &mut out[start..];
+        let mut kept = 0;
+        for k in 0..row.len() {
+            let (j, w) = row[k];
             let c = consensus[usize::from(j)];
             let value = w.min(c);
-            let dropped = c < w && c == ZERO;
-            out.push((j, value));
-            out.truncate(out.len() - usize::from(dropped));
+            row[kept] = (j, value);
+            kept += usize::from(!(c < w && c == ZERO));
             row_sum = row_sum.wrapping_add(value);
             let rank = &mut ranks[usize::from(j)];
             *rank = rank.saturating_add(mul(stake, value));
         }
+        out.truncate(start + kept);
         trust[i] = row_sum;
     });
     Clipped { weights: clipped, trust, ranks }
