@@ -8,10 +8,8 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use host::{Context, Host, HostConfig, Outcome, Response, Settlement, Task};
 
-fn plugin_path(name: &str) -> PathBuf {
-    let dir =
-        std::env::var_os("SUBNETKIT_TEST_PLUGINS").map(PathBuf::from).unwrap_or_else(|| "/tmp/scratch/plugins".into());
-    dir.join(format!("{name}.wasm"))
+fn plugin_path(name: &str) -> &'static str {
+    test_plugins::path(name).unwrap_or_else(|| panic!("no test plugin `{name}`"))
 }
 
 fn host() -> Host {
@@ -22,7 +20,7 @@ fn host() -> Host {
 fn overhead(c: &mut Criterion) {
     let host = host();
     let path = plugin_path("hostile");
-    let plugin = host.load(&path).expect("load");
+    let plugin = host.load(path).expect("load");
     let task = Task { public: b"{}".to_vec(), private: br#""none""#.to_vec(), settlement: Settlement::Immediate };
     let one = [Response { uid: 0, hotkey: "5H".into(), body: None, outcome: Outcome::Timeout, latency_ms: 1 }];
 
@@ -35,9 +33,9 @@ fn overhead(c: &mut Criterion) {
         b.iter(|| black_box(plugin.make_task(&Context { seed: 9, ..Default::default() }).unwrap().unwrap()))
     });
     g.bench_function("cached load (read, checks, deserialize_file, InstancePre, instance)", |b| {
-        b.iter(|| black_box(host.load(&path).unwrap()))
+        b.iter(|| black_box(host.load(path).unwrap()))
     });
-    let wasm = std::fs::read(&path).unwrap();
+    let wasm = std::fs::read(path).unwrap();
     g.bench_function("cached load from bytes", |b| b.iter(|| black_box(host.load_bytes(&wasm).unwrap())));
     g.finish();
 }

@@ -23,11 +23,9 @@ pub(crate) fn host() -> &'static Host {
     HOST.get_or_init(|| Host::new(config()).expect("host"))
 }
 
-/// Path of a test plugin built by `test-plugins`.
-pub(crate) fn plugin_path(name: &str) -> PathBuf {
-    let dir =
-        std::env::var_os("SUBNETKIT_TEST_PLUGINS").map(PathBuf::from).unwrap_or_else(|| "/tmp/scratch/plugins".into());
-    dir.join(format!("{name}.wasm"))
+/// Path of a test plugin built from source by `test-plugins`.
+pub(crate) fn plugin_path(name: &str) -> &'static str {
+    test_plugins::path(name).unwrap_or_else(|| panic!("no test plugin `{name}`"))
 }
 
 /// The adversarial plugin, loaded once per process.
@@ -61,13 +59,38 @@ pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (value, start.elapsed())
 }
 
-/// After a plugin misbehaved: the same host still loads and serves a well-behaved plugin.
+/// The `good` plugin (miners add two numbers), loaded in `host`.
+pub(crate) fn good(host: &Host) -> Plugin {
+    host.load(plugin_path("good")).expect("load good")
+}
+
+/// After a plugin misbehaved: the same host still loads and serves a well-behaved plugin, which
+/// scores a batch correctly; and the hostile plugin itself, in a fresh instance, behaves again.
 #[track_caller]
 pub(crate) fn good_still_scores(host: &Host) {
-    let plugin = host.load(plugin_path("hostile")).expect("reload after a fault");
-    let responses = batch(7);
-    let scores = plugin.score(&attack("none"), &responses, None).expect("no fault").expect("no plugin error");
-    assert_eq!(scores.values, vec![0.5; 7]);
+    let plugin = good(host);
     let task = plugin.make_task(&host::Context { seed: 42, block: 9, ..Default::default() }).unwrap().unwrap();
-    assert_eq!(task.public, br#"{"seed":42,"block":9}"#);
+    let question: serde_json::Value = serde_json::from_slice(&task.public).unwrap();
+    let sum = question["a"].as_u64().unwrap() + question["b"].as_u64().unwrap();
+    assert_eq!(task.private, format!(r#"{{"sum":{sum}}}"#).into_bytes());
+    let answer = |uid: u16, sum: u64, latency_ms: u32| Response {
+        uid,
+        hotkey: format!("5Miner{uid}"),
+        body: Some(format!(r#"{{"sum":{sum}}}"#).into_bytes()),
+        outcome: Outcome::Ok,
+        latency_ms,
+    };
+    let responses = [
+        answer(0, sum, 100),
+        answer(1, sum + 1, 50),
+        answer(2, sum, 300),
+        Response { uid: 3, hotkey: "5Miner3".into(), body: None, outcome: Outcome::Timeout, latency_ms: 2000 },
+    ];
+    let scores = plugin.score(&task, &responses, None).expect("no fault").expect("no plugin error");
+    // Exact answers score 0.9 to 1.0 by latency (fastest 1.0); the wrong and missing ones 0.
+    assert_eq!(scores.values, [1.0, 0.0, 0.9, 0.0]);
+
+    let hostile = host.load(plugin_path("hostile")).expect("reload hostile");
+    let scores = hostile.score(&attack("none"), &batch(7), None).unwrap().unwrap();
+    assert_eq!(scores.values, [0.5; 7]);
 }
