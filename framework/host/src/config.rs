@@ -75,6 +75,27 @@ impl Default for Limits {
     }
 }
 
+/// The pooling instance allocator: memory and instance slots reserved up front and reused, so a
+/// fresh instance per call costs less (a 1 MB batch's memory stays mapped between calls instead
+/// of being faulted in again).
+///
+/// The pool has fixed counts, so the host makes calls beyond [`concurrent_calls`](Self::concurrent_calls)
+/// wait rather than fail. Each slot reserves address space (not memory) for a memory of
+/// [`Limits::memory_bytes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pooling {
+    /// Calls (and loads) that may run at once; further ones wait for a slot.
+    pub concurrent_calls: u32,
+    /// Bytes of each linear memory kept mapped (zeroed, not returned to the OS) between calls.
+    pub keep_resident_bytes: u64,
+}
+
+impl Default for Pooling {
+    fn default() -> Self {
+        Pooling { concurrent_calls: 8, keep_resident_bytes: 8 * MIB }
+    }
+}
+
 /// Everything a [`Host`](crate::Host) is built from.
 #[derive(Clone, Debug)]
 pub struct HostConfig {
@@ -89,11 +110,16 @@ pub struct HostConfig {
     /// How often the host's ticker thread advances the engine's epoch. Default 10 ms.
     pub epoch_tick: Duration,
     /// Wall-clock safety net per call: a local fault, never a score. Set it far beyond the time the
-    /// fuel budget takes. Default 30 s.
+    /// fuel budget takes. It fires between `deadline` and `deadline` plus one tick (later on an
+    /// overloaded machine). Default 30 s.
     pub deadline: Duration,
     /// Native stack for wasm, in bytes. Part of the engine configuration (deep recursion near the
-    /// limit depends on it). Default 1 MiB.
+    /// limit depends on it). Plugins must be called on threads with at least this much stack to
+    /// spare (Rust's spawned threads have 2 MiB). Default 1 MiB.
     pub max_wasm_stack: usize,
+    /// The pooling allocator, for production validators. Default `None`: the on-demand allocator
+    /// (copy-on-write memory images), which needs no sizing.
+    pub pooling: Option<Pooling>,
 }
 
 impl HostConfig {
@@ -106,12 +132,14 @@ impl HostConfig {
             epoch_tick: Duration::from_millis(10),
             deadline: Duration::from_secs(30),
             max_wasm_stack: MIB as usize,
+            pooling: None,
         }
     }
 
-    /// The epoch deadline in ticks: the deadline rounded up to whole ticks, at least one.
+    /// The epoch deadline in ticks: the deadline rounded up to whole ticks, plus one, because the
+    /// first tick after a call starts can come at once. So it never fires before `deadline`.
     pub(crate) fn deadline_ticks(&self) -> u64 {
         let tick = self.epoch_tick.as_nanos().max(1);
-        u64::try_from(self.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).max(1)
+        u64::try_from(self.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
     }
 }

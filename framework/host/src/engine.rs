@@ -7,27 +7,46 @@ use std::thread;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::{Config, Engine, OptLevel};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
-use crate::HostConfig;
 use crate::error::{HostError, Result};
+use crate::{HostConfig, Limits, Pooling};
 
 /// The wasmtime version this host is built with (the workspace pins it with `=`; a unit test checks
 /// that the two agree). Artifacts, fuel counts and stack use are specific to it.
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
-/// The engine settings that decide what a plugin computes and how much fuel and stack it uses, as
-/// one canonical line. Validators compare its hash ([`Identity::engine_config`](crate::Identity)).
+/// The engine settings that decide how a plugin compiles, what it computes, and how much fuel and
+/// stack it uses, as one canonical line: part of the artifact cache key.
 ///
 /// Everything not named here is wasmtime's default for the pinned version, which the version in
 /// the identity covers. Threads cannot be enabled at all: wasmtime is built without the feature.
-pub(crate) fn describe(config: &HostConfig) -> String {
+pub(crate) fn describe_engine(config: &HostConfig) -> String {
     format!(
         "subnetkit-host/1 wasmtime={WASMTIME_VERSION} component-model=on consume-fuel=on epoch-interruption=on \
          nan-canonicalization=on relaxed-simd=off relaxed-simd-deterministic=on simd=on threads=absent \
          gc=off exceptions=off stack-switching=off memory64=off wide-arithmetic=off opt-level=speed \
          max-wasm-stack={}",
         config.max_wasm_stack
+    )
+}
+
+/// [`describe_engine`] plus the limits that decide a call's outcome (running out of memory, bad
+/// output, truncated diagnostics). Validators compare its hash
+/// ([`Identity::engine_config`](crate::Identity)).
+pub(crate) fn describe(config: &HostConfig) -> String {
+    let l = &config.limits;
+    format!(
+        "{} memory-bytes={} table-elements={} instances={} tables={} memories={} output-bytes={} \
+         diagnostics-bytes={}",
+        describe_engine(config),
+        l.memory_bytes,
+        l.table_elements,
+        l.instances,
+        l.tables,
+        l.memories,
+        l.output_bytes,
+        l.diagnostics_bytes
     )
 }
 
@@ -47,7 +66,36 @@ pub(crate) fn build(config: &HostConfig) -> Result<Engine> {
         .cranelift_opt_level(OptLevel::Speed)
         .max_wasm_stack(config.max_wasm_stack)
         .parallel_compilation(true);
+    if let Some(pooling) = &config.pooling {
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(pooling, &config.limits)?));
+    }
     Engine::new(&c).map_err(|e| HostError::Config(format!("{e:#}")))
+}
+
+/// Sizes the pool from the limits: `2 x concurrent_calls` component slots, each able to hold
+/// everything the limiter allows one store.
+fn pooling_config(pooling: &Pooling, limits: &Limits) -> Result<PoolingAllocationConfig> {
+    let too_big = |what: &str| HostError::Config(format!("pooling: {what} does not fit the pool's counters"));
+    let slots = pooling.concurrent_calls.max(1).checked_mul(2).ok_or_else(|| too_big("concurrent_calls"))?;
+    let per_slot = |n: usize, what: &str| -> Result<u32> {
+        u32::try_from(n).ok().and_then(|n| n.checked_mul(slots)).ok_or_else(|| too_big(what))
+    };
+    let count = |n: usize, what: &str| u32::try_from(n).map_err(|_| too_big(what));
+    let bytes = |n: u64, what: &str| usize::try_from(n).map_err(|_| too_big(what));
+    let mut p = PoolingAllocationConfig::new();
+    p.total_component_instances(slots)
+        .total_core_instances(per_slot(limits.instances, "instances")?)
+        .total_memories(per_slot(limits.memories, "memories")?)
+        .total_tables(per_slot(limits.tables, "tables")?)
+        .max_core_instances_per_component(count(limits.instances, "instances")?)
+        .max_memories_per_component(count(limits.memories, "memories")?)
+        .max_memories_per_module(count(limits.memories, "memories")?)
+        .max_tables_per_component(count(limits.tables, "tables")?)
+        .max_tables_per_module(count(limits.tables, "tables")?)
+        .table_elements(bytes(limits.table_elements, "table_elements")?)
+        .max_memory_size(bytes(limits.memory_bytes, "memory_bytes")?)
+        .linear_memory_keep_resident(bytes(pooling.keep_resident_bytes, "keep_resident_bytes")?);
+    Ok(p)
 }
 
 /// Hex sha256 of the portable engine description: the `engine_config` of an identity.
@@ -131,12 +179,27 @@ mod tests {
     }
 
     #[test]
-    fn config_hash_depends_on_stack() {
+    fn config_hash_depends_on_stack_and_outcome_limits_only() {
         let a = HostConfig::new("x");
+        let hash = |c: &HostConfig| config_hash(&describe(c));
         let mut b = HostConfig::new("x");
         b.max_wasm_stack *= 2;
-        assert_ne!(config_hash(&describe(&a)), config_hash(&describe(&b)));
-        assert_eq!(config_hash(&describe(&a)), config_hash(&describe(&HostConfig::new("y"))));
+        assert_ne!(hash(&a), hash(&b));
+        let mut c = HostConfig::new("x");
+        c.limits.memory_bytes /= 2;
+        assert_ne!(hash(&a), hash(&c));
+        assert_eq!(describe_engine(&a), describe_engine(&c), "limits do not change the artifacts");
+        let mut d = HostConfig::new("y");
+        d.deadline *= 2;
+        d.limits.plugin_bytes *= 2;
+        d.pooling = Some(Pooling::default());
+        assert_eq!(hash(&a), hash(&d), "cache dir, deadline, load limits and allocator change no outcome");
+    }
+
+    #[test]
+    fn pooling_engine_builds() {
+        let config = HostConfig { pooling: Some(Pooling::default()), ..HostConfig::new("x") };
+        build(&config).unwrap();
     }
 
     #[test]

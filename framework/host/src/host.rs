@@ -3,7 +3,7 @@
 use std::fmt;
 use std::fs;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
@@ -36,7 +36,40 @@ struct HostInner {
     description: String,
     engine_config: String,
     cache: Cache,
+    /// With the pooling allocator: the calls that may run at once.
+    slots: Option<Slots>,
     _ticker: Ticker,
+}
+
+/// A counting semaphore: with the pooling allocator, calls wait for a free slot instead of failing
+/// on an exhausted pool.
+struct Slots {
+    free: Mutex<u32>,
+    freed: Condvar,
+}
+
+impl Slots {
+    fn new(count: u32) -> Slots {
+        Slots { free: Mutex::new(count), freed: Condvar::new() }
+    }
+
+    fn acquire(&self) -> SlotGuard<'_> {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'a>(&'a Slots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// What every validator running a plugin must agree on, to be recorded with every score set: the
@@ -49,8 +82,9 @@ pub struct Identity {
     pub abi_version: String,
     /// The wasmtime version that compiles and runs it.
     pub wasmtime_version: String,
-    /// Hex sha256 of the engine settings that decide results, fuel and stack use
-    /// ([`Host::engine_description`]). The same on every machine for the same host build.
+    /// Hex sha256 of the engine settings and limits that decide results, fuel and stack use
+    /// ([`Host::engine_description`]). The same on every machine for the same host build and
+    /// configuration.
     pub engine_config: String,
     /// The fuel budgets.
     pub fuel: FuelBudget,
@@ -81,12 +115,22 @@ impl Host {
         let engine = engine::build(&config)?;
         let description = engine::describe(&config);
         let engine_config = engine::config_hash(&description);
-        let cache = Cache::open(&config.cache_dir, engine::cache_hash(&engine, &description))?;
+        let cache = Cache::open(&config.cache_dir, engine::cache_hash(&engine, &engine::describe_engine(&config)))?;
+        let slots = config.pooling.map(|p| Slots::new(p.concurrent_calls.max(1)));
         let ticker = Ticker::start(&engine, config.epoch_tick)?;
         // Nothing is defined in the linker: plugins import nothing.
         let linker = Linker::new(&engine);
         Ok(Host {
-            inner: Arc::new(HostInner { engine, linker, config, description, engine_config, cache, _ticker: ticker }),
+            inner: Arc::new(HostInner {
+                engine,
+                linker,
+                config,
+                description,
+                engine_config,
+                cache,
+                slots,
+                _ticker: ticker,
+            }),
         })
     }
 
@@ -95,7 +139,7 @@ impl Host {
         &self.inner.config
     }
 
-    /// The engine settings that decide results, as one canonical line.
+    /// The engine settings and limits that decide outcomes, as one canonical line.
     pub fn engine_description(&self) -> &str {
         &self.inner.description
     }
@@ -378,6 +422,7 @@ impl Plugin {
         fuel: u64,
         f: impl FnOnce(&mut Store<State>, &Instance) -> std::result::Result<R, Fault>,
     ) -> Result<R> {
+        let _slot = self.inner.host.inner.slots.as_ref().map(Slots::acquire);
         let mut store = self.store(fuel);
         let outcome = match self.inner.pre.instantiate(&mut store) {
             Ok(instance) => f(&mut store, &instance),

@@ -36,7 +36,7 @@ mod limiter;
 pub use abi::{
     Context, Defaults, FeedValue, Manifest, Outcome, Response, SUPPORTED_ABI_VERSIONS, Scores, Settlement, Task,
 };
-pub use config::{FuelBudget, HostConfig, Limits};
+pub use config::{FuelBudget, HostConfig, Limits, Pooling};
 pub use engine::WASMTIME_VERSION;
 pub use error::{BadOutput, Call, HostError, Result};
 pub use host::{Host, Identity, Plugin};

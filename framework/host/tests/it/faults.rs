@@ -46,8 +46,10 @@ fn wall_clock_deadline_is_a_local_fault() {
     let (err, took) = timed(|| plugin.make_task(&seed(1)).unwrap_err());
     assert!(matches!(err, HostError::Interrupted { call: Call::MakeTask, deadline: d } if d == deadline), "{err:?}");
     assert!(err.is_local_fault());
+    // Never before the deadline; the upper bound is loose because an overloaded machine (two
+    // cores compiling plugins for the other tests) delays the ticker thread.
     assert!(took >= deadline, "{took:?}");
-    assert!(took < 10 * deadline, "{took:?}");
+    assert!(took < 20 * deadline, "{took:?}");
     good_still_scores(&host);
 }
 
@@ -128,4 +130,33 @@ fn faults_in_parallel_threads_leave_the_host_serving() {
         assert!(!err.is_local_fault(), "{err:?}");
     }
     good_still_scores(host());
+}
+
+#[test]
+fn pooling_host_queues_calls_beyond_its_slots_and_survives_faults() {
+    let pooling = host::Pooling { concurrent_calls: 2, ..Default::default() };
+    let host = Host::new(HostConfig { pooling: Some(pooling), ..config() }).unwrap();
+    // Default fuel: filling 256 MiB takes more than `SMALL`.
+    let plugin = host.load(plugin_path("hostile")).unwrap();
+    // Eight threads on two slots: unbounded allocation, a loop and good calls, all at once.
+    let handles: Vec<_> = (0..8u64)
+        .map(|i| {
+            let plugin = plugin.clone();
+            std::thread::spawn(move || match i % 4 {
+                0 => {
+                    let err = plugin.make_task(&seed(2)).unwrap_err();
+                    assert!(matches!(err, HostError::OutOfMemory { .. }), "{err:?}");
+                }
+                1 => {
+                    let err = plugin.with_fuel(SMALL).make_task(&seed(1)).unwrap_err();
+                    assert!(matches!(err, HostError::OutOfFuel { .. }), "{err:?}");
+                }
+                _ => assert_eq!(plugin.score(&attack("none"), &batch(3), None).unwrap().unwrap().values, [0.5; 3]),
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("every call got a slot and the expected outcome");
+    }
+    good_still_scores(&host);
 }

@@ -33,6 +33,19 @@ fn identity_names_the_plugin_and_the_engine() {
     assert!(id.to_string().starts_with(&format!("sha256={sha} abi=0.1.0 wasmtime=")), "{id}");
 }
 
+/// Every guest that `test-plugins` builds loads, answers `manifest` (whose checks it passes) and
+/// makes a task: the host accepts what the SDK and `componentize` produce.
+#[test]
+fn every_test_plugin_loads() {
+    for (name, path) in test_plugins::ALL {
+        let plugin = host().load(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(plugin.identity().abi_version, "0.1.0");
+        let manifest = plugin.manifest().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&manifest.name, name);
+        plugin.make_task(&host::Context { seed: 11, ..Default::default() }).unwrap().unwrap();
+    }
+}
+
 #[test]
 fn manifest_is_read_and_checked() {
     let manifest = support::hostile().manifest().unwrap();
