@@ -161,7 +161,8 @@ fn decode_response<M: Mechanism>(task: &Task<M::Task, M::Private>, r: wire::Resp
             }
         }
     }
-    Response { uid: r.uid, hotkey: r.hotkey, outcome, body, raw: r.body, invalid_reason, latency_ms: r.latency_ms }
+    // `r.body`, the received bytes, is freed here, before the next response is decoded.
+    Response { uid: r.uid, hotkey: r.hotkey, outcome, body, invalid_reason, latency_ms: r.latency_ms }
 }
 
 /// The `score` export.

@@ -194,9 +194,13 @@ mod tests {
     #[test]
     fn bit_parallel_lcs_matches_the_dynamic_programme() {
         // Lengths across the 64-bit word boundaries, small vocabularies for many matches.
-        let vocab = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        // Small vocabularies for many matches, large ones for many distinct tokens.
+        let numbers: Vec<String> = (0..500).map(|i| format!("w{i}")).collect();
+        let small = ["a", "b", "c", "d", "e", "f", "g", "h"];
         let mut rng = Rng::from_seed(1);
         for round in 0..400 {
+            let vocab: Vec<&str> =
+                if round % 2 == 0 { small.to_vec() } else { numbers.iter().map(String::as_str).collect() };
             let m = rng.index(200);
             let n = rng.index(200);
             let k = 1 + rng.index(vocab.len());

@@ -23,34 +23,34 @@
 //! use sdk_guest::testing;
 //!
 //! let batch = testing::Batch::from_json(r#"{
-//!     "format": "subnetkit-score-batch/v1",
 //!     "task": { "public": { "word": "hi" }, "private": { "word": "hi" } },
 //!     "responses": [
-//!         { "uid": 3, "outcome": "ok", "body": { "word": "hi" }, "latency_ms": 40 },
-//!         { "uid": 4, "outcome": "ok", "body_text": "not json", "latency_ms": 40 },
-//!         { "uid": 5, "outcome": "timeout", "latency_ms": 12000 }
+//!         { "uid": 3, "hotkey": "5A", "outcome": "ok", "body": { "word": "hi" }, "latency_ms": 40 },
+//!         { "uid": 4, "hotkey": "5B", "outcome": "ok", "body": { "ward": "hi" }, "latency_ms": 40 },
+//!         { "uid": 5, "hotkey": "5C", "outcome": "timeout", "body": null, "latency_ms": 12000 }
 //!     ]
 //! }"#).unwrap();
 //! assert_eq!(testing::score_batch::<Echo>(&batch).unwrap().values, [1.0, 0.0, 0.0]);
 //! ```
 //!
-//! # The score-batch file (`subnetkit-score-batch/v1`)
+//! # The batch file
 //!
-//! A recorded batch, as [`Batch`] reads it (plugins bundle one as `samples/batch.json`):
+//! A recorded batch, as [`Batch`] reads it and as `subnetkit plugin score --batch` and
+//! `subnetkit plugin check` read it (plugins bundle one as `samples/batch.json`):
 //!
 //! | field | meaning |
 //! | --- | --- |
-//! | `format` | `"subnetkit-score-batch/v1"` |
 //! | `task.public`, `task.private` | the task's two parts, as JSON values |
-//! | `task.settlement` | `"immediate"` (the default) or `{"delayed": <ms>}` |
-//! | `responses[]` | `uid`, `hotkey` (default `""`), `outcome` (`"ok"`, `"timeout"`, `"transport-error"`, `"invalid"`), `latency_ms`, and at most one of `body` (a JSON value) or `body_text` (the body's bytes as text, for bodies that are not JSON) |
+//! | `task.settles_after_ms` | `null` or absent for immediate settlement, else the delay in milliseconds |
+//! | `responses[]` | `uid`, `hotkey`, `body` (a JSON value, `null` or absent when there was none), `outcome` (`"ok"`, `"timeout"`, `"transport_error"`, `"invalid"`), `latency_ms` |
 //! | `truth` | optional: the settlement truth, as a JSON value |
 //!
-//! Unknown fields are refused.
+//! Unknown fields are refused. A body that is not JSON cannot be recorded in this format; test
+//! one with [`response`] and raw bytes.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Mechanism, Outcome, Settlement, Task, abi, wire};
+use crate::{Mechanism, Outcome, Task, abi, wire};
 
 /// The `manifest` export, natively.
 pub fn manifest<M: Mechanism>() -> wire::Manifest {
@@ -107,16 +107,11 @@ fn wire_outcome(outcome: Outcome) -> wire::Outcome {
     }
 }
 
-/// The `format` of a score-batch file.
-pub const BATCH_FORMAT: &str = "subnetkit-score-batch/v1";
-
 /// A recorded batch: a task, the miners' responses and, for delayed settlement, the truth. The
 /// module documentation describes the file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
-    /// Always [`BATCH_FORMAT`].
-    pub format: String,
     /// The task.
     pub task: BatchTask,
     /// The responses, in the order they are scored.
@@ -134,9 +129,9 @@ pub struct BatchTask {
     pub public: serde_json::Value,
     /// The private part.
     pub private: serde_json::Value,
-    /// When the task settles.
+    /// `None` for immediate settlement, else the delay in milliseconds.
     #[serde(default)]
-    pub settlement: Settlement,
+    pub settles_after_ms: Option<u64>,
 }
 
 /// One response of a [`Batch`].
@@ -146,33 +141,20 @@ pub struct BatchResponse {
     /// Miner uid.
     pub uid: u16,
     /// Miner hotkey.
-    #[serde(default)]
     pub hotkey: String,
+    /// The body, as a JSON value; `None` when there was none.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
     /// How the query ended.
     pub outcome: Outcome,
-    /// The body, as a JSON value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<serde_json::Value>,
-    /// The body as text, for a body that is not valid JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_text: Option<String>,
     /// Latency in milliseconds.
     pub latency_ms: u32,
 }
 
 impl Batch {
-    /// Reads a score-batch file. Errors name the offending field.
+    /// Reads a batch file. Errors name the offending field.
     pub fn from_json(json: &str) -> Result<Batch, String> {
-        let batch: Batch = abi::decode(json.as_bytes()).map_err(|e| format!("invalid batch: {e}"))?;
-        if batch.format != BATCH_FORMAT {
-            return Err(format!("invalid batch: format: expected `{BATCH_FORMAT}`, got `{}`", batch.format));
-        }
-        for (i, r) in batch.responses.iter().enumerate() {
-            if r.body.is_some() && r.body_text.is_some() {
-                return Err(format!("invalid batch: responses[{i}]: both `body` and `body_text` are set"));
-            }
-        }
-        Ok(batch)
+        abi::decode(json.as_bytes()).map_err(|e| format!("invalid batch: {e}"))
     }
 
     /// The task as the ABI carries it.
@@ -180,9 +162,9 @@ impl Batch {
         wire::Task {
             public: self.task.public.to_string().into_bytes(),
             private: self.task.private.to_string().into_bytes(),
-            settlement: match self.task.settlement {
-                Settlement::Immediate => wire::Settlement::Immediate,
-                Settlement::Delayed(ms) => wire::Settlement::Delayed(ms),
+            settlement: match self.task.settles_after_ms {
+                None => wire::Settlement::Immediate,
+                Some(ms) => wire::Settlement::Delayed(ms),
             },
         }
     }
@@ -194,11 +176,7 @@ impl Batch {
             .map(|r| wire::Response {
                 uid: r.uid,
                 hotkey: r.hotkey.clone(),
-                body: match (&r.body, &r.body_text) {
-                    (Some(v), _) => Some(v.to_string().into_bytes()),
-                    (None, Some(text)) => Some(text.clone().into_bytes()),
-                    (None, None) => None,
-                },
+                body: r.body.as_ref().map(|v| v.to_string().into_bytes()),
                 outcome: wire_outcome(r.outcome),
                 latency_ms: r.latency_ms,
             })

@@ -155,9 +155,9 @@ pub enum Settlement {
     Delayed(u64),
 }
 
-/// How a query to a miner ended. In JSON: `"ok"`, `"timeout"`, `"transport-error"`, `"invalid"`.
+/// How a query to a miner ended. In JSON: `"ok"`, `"timeout"`, `"transport_error"`, `"invalid"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The miner answered with a body that decoded as the mechanism's response type.
     Ok,
@@ -183,10 +183,9 @@ pub struct Response<R> {
     pub hotkey: String,
     /// How the query ended.
     pub outcome: Outcome,
-    /// The decoded body, when `outcome` is [`Outcome::Ok`].
+    /// The decoded body, when `outcome` is [`Outcome::Ok`]. (The bytes it was decoded from are
+    /// freed as soon as it is decoded, so a batch needs memory for one copy of the bodies.)
     pub body: Option<R>,
-    /// The body's bytes exactly as received, when there were any (e.g. to find duplicates).
-    pub raw: Option<Vec<u8>>,
     /// Why the SDK marked the response [`Outcome::Invalid`], if it did.
     pub invalid_reason: Option<String>,
     /// Time from request to response, in milliseconds.

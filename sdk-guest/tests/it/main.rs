@@ -1,0 +1,3 @@
+//! Integration tests of `sdk-guest`: the compile errors of misused macros.
+
+mod ui;
