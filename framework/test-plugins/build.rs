@@ -79,7 +79,15 @@ fn main() {
             build.env_remove(&*key);
         }
     }
-    run(&mut build, "cargo build of the guests");
+    let status = build.status().unwrap_or_else(|e| panic!("cannot run cargo build for the guests: {e}"));
+    if !status.success() {
+        panic!(
+            "cargo build of the guests in {} failed ({status}); see the output above. If a guest was added, \
+             removed or given a new dependency, refresh guests/Cargo.lock (the build is --locked): \
+             cargo metadata --format-version 1 --manifest-path framework/test-plugins/guests/Cargo.toml >/dev/null",
+            guests_dir.display()
+        );
+    }
     let built = started.elapsed();
 
     let release = target_dir.join(TARGET).join("release");
@@ -152,13 +160,6 @@ fn nested_target_dir(out_dir: &Path) -> PathBuf {
         .find(|dir| dir.join("CACHEDIR.TAG").is_file())
         .map(|target| target.join("wasm-guests"))
         .unwrap_or_else(|| out_dir.join("wasm-guests"))
-}
-
-fn run(command: &mut Command, what: &str) {
-    let status = command.status().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    if !status.success() {
-        panic!("{what} failed ({status}); see the output above");
-    }
 }
 
 /// Writes `bytes` unless the file already holds them (keeps the file's mtime for dependents).

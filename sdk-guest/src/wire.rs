@@ -5,7 +5,9 @@
 //! [`Mechanism`](crate::Mechanism) trait works with decoded values); [`testing`](crate::testing)
 //! uses them to drive a mechanism natively through the plugin's own path.
 //!
-//! The world's exports are `manifest`, `make-task` and `score`, and the world imports nothing.
+//! The world's exports are `manifest`, `make-task` and `score`. It imports no function or
+//! resource; because it `use`s the `types` interface, a component of it imports that interface
+//! (`subnetkit:mechanism/types@0.1.0`), which holds only these types.
 
 pub use crate::abi::bindings::subnetkit::mechanism::types::{
     Context, Defaults, FeedValue, Manifest, Outcome, Response, Scores, Settlement, Task,

@@ -11,17 +11,20 @@
 //! | `good` | a small, correct mechanism (sums); ships `samples/batch.json` |
 //! | `rouge-l` | the realistic-scorer benchmark: ROUGE-L F1 of ~1 KB responses |
 //! | `float-heavy` | the deterministic-float benchmark: hashed bag-of-words cosine |
+//! | `hostile` | the host's adversarial tests (written against the raw WIT; see its crate docs) |
 //!
-//! [`native`] has the same mechanisms compiled natively, and [`bench`] makes benchmark batches.
+//! [`native`] has the same mechanisms compiled natively, and [`bench`](mod@bench) makes benchmark batches.
 //!
 //! # Adding a guest
 //!
-//! 1. Create `guests/<name>/` with a `Cargo.toml` (package `<name>`, `[lib] crate-type = ["cdylib"]`
+//! 1. Create `guests/<name>/` (every directory under `guests/` must be a crate) with a `Cargo.toml` (package `<name>`, `[lib] crate-type = ["cdylib"]`
 //!    (add `"rlib"` to use it natively), workspace-inherited fields and dependencies) and
 //!    `src/lib.rs`. `guests/Cargo.toml` picks it up (`members = ["*"]`).
-//! 2. If it needs a crate that `guests/Cargo.lock` lacks, run
-//!    `cargo update -p <crate> --manifest-path framework/test-plugins/guests/Cargo.toml` (the
-//!    build is `--locked`), and commit the lock.
+//! 2. The nested build is `--locked`: record the new member (and any new dependency) in
+//!    `guests/Cargo.lock` with
+//!    `cargo metadata --format-version 1 --manifest-path framework/test-plugins/guests/Cargo.toml`,
+//!    and commit the lock. Prefer dependencies the lock already has (it pins the same versions as
+//!    the main workspace), so the guests build offline after `cargo fetch`.
 //! 3. Build: the constant `<NAME>` appears. A guest built without `sdk_guest::export_mechanism!`
 //!    must still stamp the ABI (`sdk_guest::wire::stamp_abi!`), or set
 //!    `[package.metadata.test-plugins] componentize = false` to ship its core module as is.
