@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use host::{Context, Host, HostConfig, Outcome, Plugin, Response, Settlement, Task};
+use host::{Context, Host, HostConfig, Outcome, Plugin, Pooling, Response, Settlement, Task};
 use test_plugins::native::{FloatHeavy, RougeL, testing, wire};
 
 fn plugin_path(name: &str) -> &'static str {
@@ -18,8 +18,12 @@ fn plugin_path(name: &str) -> &'static str {
 }
 
 fn host() -> Host {
+    host_with(None)
+}
+
+fn host_with(pooling: Option<Pooling>) -> Host {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tmp/host-bench-artifacts");
-    Host::new(HostConfig::new(dir)).expect("host")
+    Host::new(HostConfig { pooling, ..HostConfig::new(dir) }).expect("host")
 }
 
 fn overhead(c: &mut Criterion) {
@@ -33,6 +37,8 @@ fn overhead(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("host");
     g.bench_function("fresh instance (good)", |b| b.iter(|| plugin.try_instantiate().unwrap()));
+    let pooled = host_with(Some(Pooling::default())).load(path).expect("load");
+    g.bench_function("fresh instance (good, pooling)", |b| b.iter(|| pooled.try_instantiate().unwrap()));
     g.bench_function("trivial call (hostile: instance + score of 1 response, raw wit-bindgen)", |b| {
         b.iter(|| black_box(hostile.score(&none, &one, None).unwrap().unwrap()))
     });
@@ -108,6 +114,10 @@ fn scorers(c: &mut Criterion) {
         g.measurement_time(Duration::from_secs(8));
         g.bench_function("plugin end to end (instance, boundary, decode, score, host checks)", |b| {
             b.iter(|| black_box(plugin.score(&task, &responses, None).unwrap().unwrap()))
+        });
+        let pooled = host_with(Some(Pooling::default())).load(plugin_path(name)).expect("load");
+        g.bench_function("plugin end to end, pooling allocator", |b| {
+            b.iter(|| black_box(pooled.score(&task, &responses, None).unwrap().unwrap()))
         });
         g.bench_function("native (decode, score)", |b| {
             b.iter(|| black_box(native(&wire_task, &wire_responses, None).unwrap()))

@@ -84,8 +84,10 @@ pub enum HostError {
         /// Why, e.g. `plugin is 20971520 bytes, over the 16777216-byte limit`.
         reason: String,
     },
-    /// The plugin imports something. Plugins may import nothing; the host provides nothing.
-    #[error("plugin imports {}, but plugins may import nothing", quoted(names))]
+    /// The plugin imports functions or resources (a clock, WASI, a logger…). The host provides
+    /// nothing: plugins get everything as data. (Type-only imports, such as the
+    /// `subnetkit:mechanism/types` interface the world `use`s, need nothing and are accepted.)
+    #[error("plugin imports {}, but the host provides no imports", quoted(names))]
     Imports {
         /// The import names, e.g. `wasi:io/poll@0.2.6`.
         names: Vec<String>,

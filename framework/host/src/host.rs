@@ -150,9 +150,10 @@ impl Host {
         &self.inner.engine_config
     }
 
-    /// Loads a plugin file: checks its size, ABI version, imports and static limits before compiling,
-    /// compiles it once into the artifact cache (or maps the cached artifact), type-checks its exports
-    /// and instantiates it once under the limits to prove it can be.
+    /// Loads a plugin file: checks its size, ABI version and static limits before compiling, compiles
+    /// it once into the artifact cache (or maps the cached artifact), refuses it if it imports
+    /// anything, type-checks its exports against the ABI, and instantiates it once under the limits
+    /// to prove it can be.
     pub fn load(&self, path: impl AsRef<Path>) -> Result<Plugin> {
         let path = path.as_ref();
         let io = |source| HostError::Io { path: path.to_path_buf(), source };
@@ -458,11 +459,21 @@ impl Plugin {
         match e.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => HostError::OutOfFuel { call, budget: fuel },
             Some(Trap::Interrupt) => HostError::Interrupted { call, deadline: self.inner.host.inner.config.deadline },
-            Some(trap) => HostError::Trap {
-                call,
-                message: trap.to_string(),
-                backtrace: e.downcast_ref::<WasmBacktrace>().map(|b| b.to_string()),
-            },
+            Some(trap) => {
+                let backtrace = e.downcast_ref::<WasmBacktrace>();
+                // A Rust guest's panic runs the panic machinery, then aborts with `unreachable`.
+                let panicked = backtrace.is_some_and(|b| {
+                    b.frames().iter().filter_map(|f| f.func_name()).any(|name| name.contains("rust_panic"))
+                });
+                let message = if panicked {
+                    format!(
+                        "the plugin panicked ({trap}); panics abort in wasm, so the message stays in the guest, and the backtrace shows where"
+                    )
+                } else {
+                    trap.to_string()
+                };
+                HostError::Trap { call, message, backtrace: backtrace.map(|b| b.to_string()) }
+            }
             // Not a trap: the canonical ABI could not lift what the plugin returned.
             None => HostError::BadOutput { call, problem: malformed(e) },
         }

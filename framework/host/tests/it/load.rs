@@ -111,7 +111,7 @@ fn component_with_an_import_is_refused_naming_it() {
         HostError::Imports { names } => assert_eq!(names, &["wasi:io/poll@0.2.6"]),
         e => panic!("{e:?}"),
     }
-    assert_eq!(err.to_string(), "plugin imports `wasi:io/poll@0.2.6`, but plugins may import nothing");
+    assert_eq!(err.to_string(), "plugin imports `wasi:io/poll@0.2.6`, but the host provides no imports");
     good_still_scores(host());
 }
 
