@@ -22,10 +22,27 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    /// Opens (creating it if needed) `<cache_dir>/wasmtime-<version>/`.
+    /// Opens (creating it if needed, private to this user) `<cache_dir>/wasmtime-<version>/`.
+    ///
+    /// Refuses a directory that others can write to: artifacts are native code, and only this
+    /// host's own may ever be loaded.
     pub(crate) fn open(cache_dir: &Path, engine_hash: String) -> Result<Cache> {
         let dir = cache_dir.join(format!("wasmtime-{WASMTIME_VERSION}"));
-        fs::create_dir_all(&dir).map_err(|e| cache_error(&dir, format!("cannot create the directory: {e}")))?;
+        private_dir(&dir).map_err(|e| cache_error(&dir, format!("cannot create the directory: {e}")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&dir).map_err(|e| cache_error(&dir, e.to_string()))?.permissions().mode();
+            if mode & 0o022 != 0 {
+                return Err(cache_error(
+                    &dir,
+                    format!(
+                        "the directory is writable by other users (mode {:o}); artifacts there cannot be trusted",
+                        mode & 0o777
+                    ),
+                ));
+            }
+        }
         Ok(Cache { dir, engine_hash })
     }
 
@@ -92,6 +109,15 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
     // file, synced and renamed into place, so a partial file is never visible under that name.
     // Artifacts are never accepted from anywhere else (not over the network, not from a user).
     unsafe { Component::deserialize_file(engine, path) }
+}
+
+/// `create_dir_all`, with the directories it creates readable and writable by this user only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 fn cache_error(path: &Path, message: String) -> HostError {

@@ -197,6 +197,23 @@ mod tests {
     }
 
     #[test]
+    fn shared_memory_is_refused_because_threads_are_compiled_out() {
+        let engine = build(&HostConfig::new("x")).unwrap();
+        let mut memories = wasm_encoder::MemorySection::new();
+        memories.memory(wasm_encoder::MemoryType {
+            minimum: 1,
+            maximum: Some(1),
+            memory64: false,
+            shared: true,
+            page_size_log2: None,
+        });
+        let mut module = wasm_encoder::Module::new();
+        module.section(&memories);
+        let err = wasmtime::Module::new(&engine, module.finish()).unwrap_err();
+        assert!(format!("{err:#}").contains("threads"), "{err:#}");
+    }
+
+    #[test]
     fn pooling_engine_builds() {
         let config = HostConfig { pooling: Some(Pooling::default()), ..HostConfig::new("x") };
         build(&config).unwrap();

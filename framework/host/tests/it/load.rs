@@ -77,6 +77,28 @@ fn artifact_is_written_once_and_reused_after_a_restart() {
 }
 
 #[test]
+fn cache_that_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let versioned = dir.path().join(format!("wasmtime-{}", host::WASMTIME_VERSION));
+    fs::create_dir(&versioned).unwrap();
+    fs::set_permissions(&versioned, fs::Permissions::from_mode(0o777)).unwrap();
+    let err = Host::new(HostConfig::new(dir.path())).unwrap_err();
+    assert!(matches!(err, HostError::Cache { .. }), "{err:?}");
+    assert!(err.to_string().contains("writable by other users (mode 777)"), "{err}");
+    assert!(err.is_local_fault());
+}
+
+#[test]
+fn cache_directory_is_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    Host::new(HostConfig::new(dir.path().join("a/b"))).unwrap();
+    let versioned = dir.path().join(format!("a/b/wasmtime-{}", host::WASMTIME_VERSION));
+    assert_eq!(fs::metadata(versioned).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+#[test]
 fn missing_file_is_an_io_error() {
     let err = host().load("/nonexistent/plugin.wasm").unwrap_err();
     assert!(matches!(err, HostError::Io { .. }), "{err:?}");
