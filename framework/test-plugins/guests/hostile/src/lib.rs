@@ -9,12 +9,16 @@
 
 use std::hint::black_box;
 
-wit_bindgen::generate!({
-    world: "mechanism",
-    path: "../../../../sdk-guest/wit",
-});
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+mod bindings {
+    wit_bindgen::generate!({
+        world: "mechanism",
+        path: "../../../../sdk-guest/wit",
+    });
+}
 
-use subnetkit::mechanism::types::{Defaults, Settlement};
+use bindings::subnetkit::mechanism::types::{Defaults, Settlement};
+use bindings::{Context, Guest, Manifest, Response, Scores, Task};
 
 /// The ABI version stamp, as `sdk-guest` writes it (`componentize` moves it to the component).
 #[unsafe(link_section = "subnetkit:abi")]
@@ -143,4 +147,4 @@ fn recurse(depth: u64, parent: &[u8; 64]) -> u64 {
     if black_box(true) { recurse(black_box(depth + 1), &frame) + u64::from(frame[0]) } else { 0 }
 }
 
-export!(Hostile);
+bindings::export!(Hostile with_types_in bindings);
