@@ -16,6 +16,9 @@ pub type Result<T, E = HostError> = std::result::Result<T, E>;
 /// The plugin export a call went to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Call {
+    /// Building the instance, before any export is called
+    /// ([`Plugin::try_instantiate`](crate::Plugin::try_instantiate), and every call's first step).
+    Instantiate,
     /// `manifest`.
     Manifest,
     /// `make-task`.
@@ -25,9 +28,10 @@ pub enum Call {
 }
 
 impl Call {
-    /// The export's name in the WIT world.
+    /// The export's name in the WIT world (`instantiation` for [`Call::Instantiate`]).
     pub fn name(self) -> &'static str {
         match self {
+            Call::Instantiate => "instantiation",
             Call::Manifest => "manifest",
             Call::MakeTask => "make-task",
             Call::Score => "score",

@@ -187,13 +187,14 @@ impl Host {
             fuel: self.inner.config.fuel,
         };
         let plugin = Plugin { inner: Arc::new(PluginInner { host: self.clone(), pre, exports }), identity };
-        plugin.try_instantiate().map_err(|e| HostError::InvalidModule {
-            reason: match e {
-                HostError::OutOfMemory { resource, requested, limit, .. } => {
-                    format!("cannot be instantiated: {resource} limit exceeded: asked for {requested}, limit {limit}")
-                }
-                e => format!("cannot be instantiated under the host's limits: {e}"),
+        plugin.try_instantiate().map_err(|e| match e {
+            HostError::OutOfMemory { resource, requested, limit, .. } => HostError::InvalidModule {
+                reason: format!(
+                    "cannot be instantiated: {resource} limit exceeded: asked for {requested}, limit {limit}"
+                ),
             },
+            HostError::InvalidModule { .. } => e,
+            e => HostError::InvalidModule { reason: format!("cannot be instantiated under the host's limits: {e}") },
         })?;
         Ok(plugin)
     }
@@ -404,7 +405,7 @@ impl Plugin {
     /// Loading does this once, so a plugin that cannot even be instantiated under the limits is
     /// refused at load. Useful as a health check, and to measure instantiation on its own.
     pub fn try_instantiate(&self) -> Result<()> {
-        self.run(Call::Manifest, self.identity.fuel.manifest, |_, _| Ok(()))
+        self.run(Call::Instantiate, self.identity.fuel.manifest, |_, _| Ok(()))
     }
 
     fn store(&self, fuel: u64) -> Store<State> {
@@ -425,11 +426,15 @@ impl Plugin {
     ) -> Result<R> {
         let _slot = self.inner.host.inner.slots.as_ref().map(Slots::acquire);
         let mut store = self.store(fuel);
-        let outcome = match self.inner.pre.instantiate(&mut store) {
-            Ok(instance) => f(&mut store, &instance),
-            Err(e) => Err(Fault::Wasm(e)),
-        };
-        outcome.map_err(|fault| match fault {
+        let instance =
+            self.inner.pre.instantiate(&mut store).map_err(|e| match self.classify(call, fuel, &store, e) {
+                // Not a trap or a limit: the instance could not be built (a count limit, say).
+                HostError::BadOutput { problem: BadOutput::Malformed(reason), .. } => {
+                    HostError::InvalidModule { reason: format!("cannot be instantiated: {reason}") }
+                }
+                e => e,
+            })?;
+        f(&mut store, &instance).map_err(|fault| match fault {
             Fault::Host(e) => e,
             Fault::Wasm(e) => self.classify(call, fuel, &store, e),
         })
