@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod plugin_cmd;
+mod template;
 mod yuma_cmd;
 
 /// Exit code for input the command cannot use (unreadable file, bad format, invalid field).
@@ -25,6 +27,11 @@ enum Command {
         #[command(subcommand)]
         command: yuma_cmd::YumaCommand,
     },
+    /// Incentive-mechanism plugins: create, build, check, and run them on tasks and batches.
+    Plugin {
+        #[command(subcommand)]
+        command: plugin_cmd::PluginCommand,
+    },
 }
 
 /// How a command ended, beyond plain success.
@@ -45,11 +52,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Yuma { command } => yuma_cmd::run(command),
+        Command::Plugin { command } => plugin_cmd::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(error)) => {
-            eprintln!("error: {error:#}");
+            // One line, whatever the causes print (some spread a byte dump over several).
+            let message = format!("{error:#}").split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("error: {message}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
         Err(Failure::Mismatch) => ExitCode::from(EXIT_MISMATCH),
