@@ -375,7 +375,7 @@ fn yuma3_dividends(ema: &Csr, incentive: &[I32F32], active_stake: &[I32F32], n: 
     let mut dividends: Vec<I32F32> = (0..n)
         .map(|i| {
             let total_bonds = ema.row(i).iter().fold(ZERO, |acc, &(j, v)| {
-                let normalised = column_sums[usize::from(j)].as_ref().map_or(v, |s| s.divide(v));
+                let normalised = column_sums[usize::from(j)].divide_unless_zero(v);
                 acc.wrapping_add(mul(normalised, incentive[usize::from(j)]))
             });
             mul_or_zero(total_bonds, active_stake[i])

@@ -96,11 +96,14 @@ pub(crate) fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
 /// its sum. Anything else takes [`safe_div`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Divisor {
-    divisor: I32F32,
+    /// The divisor's bits.
+    bits: i64,
     /// Reciprocal of the divisor's bits, for proportions; 0 when the divisor is not positive.
     reciprocal: u64,
-    /// The divisor's integer part and its reciprocal, when the divisor is a positive integer.
-    integer: Option<(u64, u64)>,
+    /// The divisor's integer part when the divisor is a positive integer, else 0.
+    whole: u64,
+    /// Reciprocal of `whole`.
+    whole_reciprocal: u64,
 }
 
 impl Divisor {
@@ -108,28 +111,30 @@ impl Divisor {
     pub(crate) fn new(divisor: I32F32) -> Divisor {
         let bits = divisor.to_bits();
         if bits <= 0 {
-            return Divisor { divisor, reciprocal: 0, integer: None };
+            return Divisor { bits, reciprocal: 0, whole: 0, whole_reciprocal: 0 };
         }
-        let integer = (bits & 0xffff_ffff == 0).then(|| {
-            let whole = (bits >> 32) as u64;
-            (whole, u64::MAX / whole)
-        });
-        Divisor { divisor, reciprocal: u64::MAX / bits as u64, integer }
+        let whole = if bits & 0xffff_ffff == 0 { (bits >> 32) as u64 } else { 0 };
+        let whole_reciprocal = if whole == 0 { 0 } else { u64::MAX / whole };
+        Divisor { bits, reciprocal: u64::MAX / bits as u64, whole, whole_reciprocal }
     }
 
     /// `safe_div(value, divisor)`.
+    #[inline]
     pub(crate) fn divide(&self, value: I32F32) -> I32F32 {
         let x = value.to_bits();
         if self.reciprocal != 0 && (0..1 << 32).contains(&x) {
-            return exact_quotient((x as u64) << 32, self.divisor.to_bits() as u64, self.reciprocal);
+            return exact_quotient((x as u64) << 32, self.bits as u64, self.reciprocal);
         }
-        if let Some((whole, reciprocal)) = self.integer
-            && x >= 0
-            && x & 0xffff_ffff == 0
-        {
-            return exact_quotient(x as u64, whole, reciprocal);
+        if self.whole != 0 && x >= 0 && x & 0xffff_ffff == 0 {
+            return exact_quotient(x as u64, self.whole, self.whole_reciprocal);
         }
-        safe_div(value, self.divisor)
+        safe_div(value, I32F32::from_bits(self.bits))
+    }
+
+    /// `value` divided, or unchanged when the divisor is 0: how the chain normalises a column.
+    #[inline]
+    pub(crate) fn divide_unless_zero(&self, value: I32F32) -> I32F32 {
+        if self.bits == 0 { value } else { self.divide(value) }
     }
 }
 

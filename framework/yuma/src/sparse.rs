@@ -101,9 +101,7 @@ impl Csr {
     pub(crate) fn divide_columns(&mut self, divisors: &[I32F32]) {
         let divisors = column_divisors(divisors);
         for (j, v) in &mut self.entries {
-            if let Some(d) = &divisors[usize::from(*j)] {
-                *v = d.divide(*v);
-            }
+            *v = divisors[usize::from(*j)].divide_unless_zero(*v);
         }
     }
 
@@ -116,9 +114,9 @@ impl Csr {
     }
 }
 
-/// A [`Divisor`] for each non-zero column value.
-pub(crate) fn column_divisors(values: &[I32F32]) -> Vec<Option<Divisor>> {
-    values.iter().map(|&d| (d != ZERO).then(|| Divisor::new(d))).collect()
+/// A [`Divisor`] for each column value (see [`Divisor::divide_unless_zero`]).
+pub(crate) fn column_divisors(values: &[I32F32]) -> Vec<Divisor> {
+    values.iter().map(|&d| Divisor::new(d)).collect()
 }
 
 /// Divides a row by its sum when that is positive (`inplace_row_normalize_sparse`, one row).
