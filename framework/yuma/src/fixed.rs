@@ -114,7 +114,7 @@ impl Divisor {
             return Divisor { bits, reciprocal: 0, whole: 0, whole_reciprocal: 0 };
         }
         let whole = if bits & 0xffff_ffff == 0 { (bits >> 32) as u64 } else { 0 };
-        let whole_reciprocal = if whole == 0 { 0 } else { u64::MAX / whole };
+        let whole_reciprocal = u64::MAX.checked_div(whole).unwrap_or(0);
         Divisor { bits, reciprocal: u64::MAX / bits as u64, whole, whole_reciprocal }
     }
 
