@@ -13,11 +13,11 @@ use serde::de::DeserializeOwned;
 use crate::types::{Context, Feed, NoTruth, Outcome, Response, Scores, Settlement, Task};
 use crate::{Mechanism, score};
 
-/// The bindings wit-bindgen generates for the `mechanism` world.
+/// The bindings wit-bindgen generates for the `plugin` world.
 #[allow(missing_docs, unsafe_code, unreachable_pub, unused_qualifications, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "mechanism",
+        world: "plugin",
         path: "wit",
         pub_export_macro: true,
         default_bindings_module: "::sdk_guest::__private::bindings",
@@ -25,14 +25,14 @@ pub mod bindings {
     });
 }
 
-use bindings::subnetkit::mechanism::types as wire;
+use bindings::exports::subnetkit::mechanism::mechanism as wire;
 
 /// The type `export_mechanism!` hands to wit-bindgen's export macro: it implements the world's
 /// exports for any mechanism `M`.
 pub struct Export<M>(PhantomData<M>);
 
-impl<M: Mechanism> bindings::Guest for Export<M> {
-    fn manifest() -> wire::Manifest {
+impl<M: Mechanism> wire::Guest for Export<M> {
+    fn manifest() -> wire::PluginManifest {
         manifest::<M>()
     }
 
@@ -86,9 +86,9 @@ fn is_no_truth<T: JsonSchema>() -> bool {
 }
 
 /// The `manifest` export.
-pub(crate) fn manifest<M: Mechanism>() -> wire::Manifest {
+pub(crate) fn manifest<M: Mechanism>() -> wire::PluginManifest {
     let m = M::manifest();
-    wire::Manifest {
+    wire::PluginManifest {
         name: m.name,
         version: m.version,
         description: m.description,

@@ -4,7 +4,8 @@
 //! answers) as one type implementing [`Mechanism`], and exports it with
 //! [`export_mechanism!`]. Built for `wasm32-unknown-unknown`, the crate is a plugin: a
 //! WebAssembly module that the `componentize` tool turns into a component of the
-//! `subnetkit:mechanism@0.1.0` world. The SDK hides that ABI: it generates the JSON Schemas of
+//! `subnetkit:mechanism@0.1.0` `plugin` world (it exports the `mechanism` interface and imports
+//! nothing). The SDK hides that ABI: it generates the JSON Schemas of
 //! the mechanism's types, decodes tasks, responses and truth from JSON, encodes tasks, checks the
 //! scores, and maps errors to the world's `result`s.
 //!
@@ -151,10 +152,10 @@ pub trait Mechanism {
     }
 }
 
-/// Exports a [`Mechanism`] as the plugin's implementation of the `mechanism` world.
+/// Exports a [`Mechanism`] as the plugin's implementation of the `plugin` world.
 ///
 /// Use it once per plugin crate, at the crate root: `sdk_guest::export_mechanism!(MyMechanism);`.
-/// On `wasm32` it emits the world's exports (`manifest`, `make-task`, `score`) and the
+/// On `wasm32` it emits the exported `mechanism` interface (`manifest`, `make-task`, `score`) and the
 /// `subnetkit:abi` custom section. On other targets it only checks that the type is a
 /// mechanism, so the crate still builds and tests natively.
 #[macro_export]

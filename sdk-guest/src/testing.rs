@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Mechanism, Outcome, Task, abi, wire};
 
 /// The `manifest` export, natively.
-pub fn manifest<M: Mechanism>() -> wire::Manifest {
+pub fn manifest<M: Mechanism>() -> wire::PluginManifest {
     abi::manifest::<M>()
 }
 

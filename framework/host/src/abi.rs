@@ -1,5 +1,7 @@
-//! The plugin ABI on the host side: the `subnetkit:mechanism@0.1.0` world of
-//! `sdk-guest/wit/mechanism.wit`, as Rust types that lower to and lift from the canonical ABI.
+//! The plugin ABI on the host side: the `subnetkit:mechanism@0.1.0` `plugin` world of
+//! `sdk-guest/wit/mechanism.wit`, as Rust types that lower to and lift from the canonical ABI. The
+//! world exports one interface, [`INTERFACE`], holding the types and the three functions, and
+//! imports nothing.
 //!
 //! The types are the public ones: arguments are lowered from them by reference, results lifted into
 //! them. Wasmtime runs the guest's post-return (which frees the guest's copy of a result) as part of
@@ -13,6 +15,9 @@ use wasmtime::component::{ComponentType, Lift, Lower};
 
 /// The ABI versions (contents of the `subnetkit:abi` custom section) this host loads.
 pub const SUPPORTED_ABI_VERSIONS: &[&str] = &["0.1.0"];
+
+/// The instance a plugin exports, holding `manifest`, `make-task` and `score`.
+pub(crate) const INTERFACE: &str = "subnetkit:mechanism/mechanism@0.1.0";
 
 /// Defaults a validator may override per subnet.
 #[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]

@@ -88,9 +88,9 @@ pub enum HostError {
         /// Why, e.g. `plugin is 20971520 bytes, over the 16777216-byte limit`.
         reason: String,
     },
-    /// The plugin imports functions or resources (a clock, WASI, a logger…). The host provides
-    /// nothing: plugins get everything as data. (Type-only imports, such as the
-    /// `subnetkit:mechanism/types` interface the world `use`s, need nothing and are accepted.)
+    /// The plugin imports something: functions, resources (a clock, WASI, a logger…), or even only
+    /// types. The host provides nothing and accepts no import at all: plugins get everything as
+    /// data, and the `plugin` world imports nothing.
     #[error("plugin imports {}, but the host provides no imports", quoted(names))]
     Imports {
         /// The import names, e.g. `wasi:io/poll@0.2.6`.

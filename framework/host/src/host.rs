@@ -169,7 +169,7 @@ impl Host {
         let abi_version = check::check(wasm, &self.inner.config.limits)?;
         let sha256 = engine::hex(&Sha256::digest(wasm));
         let component = self.inner.cache.load(&self.inner.engine, wasm, &sha256)?;
-        let imports = capability_imports(&self.inner.engine, &component);
+        let imports = import_names(&self.inner.engine, &component);
         if !imports.is_empty() {
             return Err(HostError::Imports { names: imports });
         }
@@ -178,7 +178,7 @@ impl Host {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| HostError::InvalidModule { reason: format!("cannot pre-instantiate: {e:#}") })?;
-        let exports = Exports::new(&self.inner.engine, &pre, &abi_version)?;
+        let exports = Exports::new(&pre, &abi_version)?;
         let identity = Identity {
             sha256,
             abi_version,
@@ -210,25 +210,11 @@ impl Host {
     }
 }
 
-/// The imports of `component` that would need something from the host: everything but types.
-///
-/// A world that `use`s an interface's types imports that interface, so a plugin of the
-/// `subnetkit:mechanism` world imports the instance `subnetkit:mechanism/types@0.1.0` and the types
-/// it names. Those carry no functions or resources: the empty linker satisfies them.
-fn capability_imports(engine: &Engine, component: &Component) -> Vec<String> {
-    let types_only = |item: &ComponentItem| match item {
-        ComponentItem::Type(_) => true,
-        ComponentItem::ComponentInstance(instance) => {
-            instance.exports(engine).all(|(_, export)| matches!(export.ty, ComponentItem::Type(_)))
-        }
-        _ => false,
-    };
-    component
-        .component_type()
-        .imports(engine)
-        .filter(|(_, import)| !types_only(&import.ty))
-        .map(|(name, _)| name.to_string())
-        .collect()
+/// The names of everything `component` imports. A plugin imports nothing (not even types: the
+/// `plugin` world defines its types inside the exported `mechanism` interface), so any name here
+/// refuses it.
+fn import_names(engine: &Engine, component: &Component) -> Vec<String> {
+    component.component_type().imports(engine).map(|(name, _)| name.to_string()).collect()
 }
 
 impl fmt::Debug for Host {
@@ -253,24 +239,28 @@ struct Exports {
 }
 
 impl Exports {
-    fn new(engine: &Engine, pre: &InstancePre<State>, abi_version: &str) -> Result<Exports> {
+    fn new(pre: &InstancePre<State>, abi_version: &str) -> Result<Exports> {
         let component = pre.component();
-        let ty = component.component_type();
         let instance_type = pre.instance_type();
+        let mismatch = |name: &str, detail: &str| HostError::AbiMismatch {
+            found: Some(abi_version.to_string()),
+            detail: format!("export `{name}` {detail} (ABI {abi_version})"),
+        };
+        let interface = match component.get_export(None, abi::INTERFACE) {
+            Some((ComponentItem::ComponentInstance(_), index)) => index,
+            Some(_) => return Err(mismatch(abi::INTERFACE, "is not an instance")),
+            None => return Err(mismatch(abi::INTERFACE, "is missing")),
+        };
         let find = |name: &str, check: &dyn Fn(&wasmtime::component::types::ComponentFunc) -> wasmtime::Result<()>| {
-            let mismatch = |detail: String| HostError::AbiMismatch {
-                found: Some(abi_version.to_string()),
-                detail: format!("export `{name}` {detail} (ABI {abi_version})"),
-            };
-            match ty.get_export(engine, name).map(|export| export.ty) {
-                Some(ComponentItem::ComponentFunc(func)) => {
-                    check(&func).map_err(|e| mismatch(format!("has the wrong type: {e:#}")))?
+            let qualified = format!("{}#{name}", abi::INTERFACE);
+            match component.get_export(Some(&interface), name) {
+                Some((ComponentItem::ComponentFunc(func), index)) => {
+                    check(&func).map_err(|e| mismatch(&qualified, &format!("has the wrong type: {e:#}")))?;
+                    Ok(index)
                 }
-                Some(_) => return Err(mismatch("is not a function".into())),
-                None => return Err(mismatch("is missing".into())),
+                Some(_) => Err(mismatch(&qualified, "is not a function")),
+                None => Err(mismatch(&qualified, "is missing")),
             }
-            let (_, index) = component.get_export(None, name).ok_or_else(|| mismatch("is missing".into()))?;
-            Ok(index)
         };
         Ok(Exports {
             manifest: find("manifest", &|f| f.typecheck::<abi::ManifestParams, abi::ManifestResults>(&instance_type))?,

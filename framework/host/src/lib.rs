@@ -1,5 +1,6 @@
 //! The subnetkit plugin host: loads a subnet's incentive-mechanism plugin (a WebAssembly component
-//! exporting the `subnetkit:mechanism@0.1.0` world and importing nothing), and calls it under
+//! of the `subnetkit:mechanism@0.1.0` `plugin` world: it exports the interface
+//! `subnetkit:mechanism/mechanism@0.1.0` and imports nothing), and calls it under
 //! deterministic limits.
 //!
 //! ```no_run

@@ -138,10 +138,22 @@ fn component_with_an_import_is_refused_naming_it() {
 }
 
 #[test]
+fn component_importing_only_types_is_refused() {
+    // Even an interface of types alone is refused: a plugin imports nothing at all.
+    let err = refused(&wasm::importing_types("subnetkit:mechanism/types@0.1.0"));
+    match &err {
+        HostError::Imports { names } => assert_eq!(names, &["subnetkit:mechanism/types@0.1.0"]),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(err.to_string(), "plugin imports `subnetkit:mechanism/types@0.1.0`, but the host provides no imports");
+    good_still_scores(host());
+}
+
+#[test]
 fn component_without_the_exports_is_an_abi_mismatch() {
     let err = refused(&wasm::empty_component());
     assert!(matches!(err, HostError::AbiMismatch { .. }), "{err:?}");
-    assert_eq!(err.to_string(), "abi mismatch: export `manifest` is missing (ABI 0.1.0)");
+    assert_eq!(err.to_string(), "abi mismatch: export `subnetkit:mechanism/mechanism@0.1.0` is missing (ABI 0.1.0)");
 }
 
 #[test]

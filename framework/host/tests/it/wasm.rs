@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use wasm_encoder::{
     CodeSection, Component, ComponentImportSection, ComponentTypeRef, ComponentTypeSection, CustomSection, Function,
-    FunctionSection, InstanceType, Module, ModuleSection, PrimitiveValType, RawSection, TypeSection,
+    FunctionSection, InstanceType, Module, ModuleSection, PrimitiveValType, RawSection, TypeBounds, TypeSection,
 };
 
 /// The top-level sections of a component or module: `(id, contents)`, after the 8-byte header.
@@ -64,6 +64,24 @@ pub(crate) fn importing(name: &str) -> Vec<u8> {
     let mut instance = InstanceType::new();
     instance.ty().function().params([] as [(&str, PrimitiveValType); 0]).result(Some(PrimitiveValType::U64.into()));
     instance.export("now", ComponentTypeRef::Func(0));
+    let mut types = ComponentTypeSection::new();
+    types.instance(&instance);
+    component.section(&types);
+    let mut imports = ComponentImportSection::new();
+    imports.import(name, ComponentTypeRef::Instance(0));
+    component.section(&imports);
+    let mut bytes = component.finish();
+    append_abi(&mut bytes, "0.1.0");
+    bytes
+}
+
+/// A component with the right ABI section that imports an instance named `name` holding only a
+/// type (a record `seed { value: u64 }`): no function, no resource, and nothing else.
+pub(crate) fn importing_types(name: &str) -> Vec<u8> {
+    let mut component = Component::new();
+    let mut instance = InstanceType::new();
+    instance.ty().defined_type().record([("value", PrimitiveValType::U64)]);
+    instance.export("seed", ComponentTypeRef::Type(TypeBounds::Eq(0)));
     let mut types = ComponentTypeSection::new();
     types.instance(&instance);
     component.section(&types);

@@ -1,19 +1,12 @@
 //! The wasm route, end to end without wasmtime: every built plugin parses and validates as a
-//! component, carries `subnetkit:abi` = the SDK's ABI version at its top level, imports no
-//! capability, and exports the world's three functions.
-//!
-//! "No capability": the world `use`s the `types` interface, and in the component model a world
-//! that uses an interface's types imports that interface. So a plugin's only imports are the
-//! instance `subnetkit:mechanism/types@0.1.0`, which exports nothing but (non-resource) types,
-//! and the type names the world uses from it. They carry no function or resource; an empty
-//! wasmtime linker satisfies them.
+//! component, carries `subnetkit:abi` = the SDK's ABI version at its top level, imports nothing
+//! at all (not even types), and exports the `mechanism` interface with its three functions.
 
-use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
-use wasmparser::types::Types;
+use wasmparser::component_types::ComponentEntityType;
 use wasmparser::{ComponentExternalKind, Encoding, Parser, Payload, Validator, WasmFeatures};
 
-/// The interface whose types the world uses (and so imports).
-const TYPES_INTERFACE: &str = "subnetkit:mechanism/types@0.1.0";
+/// The interface every plugin exports: the types and the three functions.
+const INTERFACE: &str = "subnetkit:mechanism/mechanism@0.1.0";
 
 /// One test per guest: adding a guest without a line here fails to compile.
 macro_rules! guest_test {
@@ -70,29 +63,6 @@ fn top_level(bytes: &[u8]) -> TopLevel {
     top
 }
 
-/// Whether an entity is a type that is not a resource (types carry no capability; resources do).
-fn is_plain_type(ty: &ComponentEntityType) -> bool {
-    matches!(ty, ComponentEntityType::Type { referenced, .. } if !matches!(referenced, ComponentAnyTypeId::Resource(_)))
-}
-
-/// The imports that are not plain types or the types-only `types` interface: the capabilities.
-fn capability_imports(types: &Types, imports: &[String]) -> Vec<String> {
-    imports
-        .iter()
-        .filter(|import| {
-            let item = types.as_ref().component_item_for_import(import).expect("imported item");
-            match &item.ty {
-                ty if is_plain_type(ty) => false,
-                ComponentEntityType::Instance(id) => {
-                    *import != TYPES_INTERFACE || !types[*id].exports.values().all(|e| is_plain_type(&e.ty))
-                }
-                _ => true,
-            }
-        })
-        .cloned()
-        .collect()
-}
-
 #[track_caller]
 fn check_component(name: &str, path: &str) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{name}: cannot read {path}: {e}"));
@@ -102,11 +72,25 @@ fn check_component(name: &str, path: &str) {
     let top = top_level(&bytes);
     assert_eq!(top.abi, [sdk_guest::ABI_VERSION], "{name}: one top-level ABI section");
     assert_eq!(componentize::abi_version(&bytes).unwrap().as_deref(), Some(sdk_guest::ABI_VERSION));
-    assert_eq!(capability_imports(&types, &top.imports), Vec::<String>::new(), "{name}: imports {:?}", top.imports);
-    assert_eq!(top.imports.first().map(String::as_str), Some(TYPES_INTERFACE), "{name}: imports {:?}", top.imports);
-    let funcs: Vec<&str> =
-        top.exports.iter().filter(|(_, kind)| *kind == ComponentExternalKind::Func).map(|(n, _)| n.as_str()).collect();
-    assert_eq!(funcs, ["manifest", "make-task", "score"], "{name}: exports {:?}", top.exports);
+    assert_eq!(top.imports, Vec::<String>::new(), "{name}: imports nothing");
+    let instances: Vec<&str> = top
+        .exports
+        .iter()
+        .filter(|(_, kind)| *kind == ComponentExternalKind::Instance)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(instances, [INTERFACE], "{name}: exports {:?}", top.exports);
+    let interface = match types.component_item_for_export(INTERFACE).map(|item| &item.ty) {
+        Some(ComponentEntityType::Instance(id)) => &types[*id],
+        other => panic!("{name}: `{INTERFACE}` is {other:?}"),
+    };
+    let funcs: Vec<&str> = interface
+        .exports
+        .iter()
+        .filter(|(_, export)| matches!(export.ty, ComponentEntityType::Func(_)))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(funcs, ["manifest", "make-task", "score"], "{name}: `{INTERFACE}` exports {:?}", interface.exports);
 }
 
 #[test]
@@ -166,6 +150,7 @@ fn componentize_refuses_a_module_without_the_abi_section() {
     let mut restamped = stripped.clone();
     wasm_encoder_free_custom_section(&mut restamped, componentize::ABI_SECTION, b"0.1.0");
     let component = componentize::componentize(&restamped).unwrap();
+    assert_eq!(top_level(&component).imports, Vec::<String>::new(), "imports nothing");
     assert_eq!(componentize::abi_version(&component).unwrap().as_deref(), Some("0.1.0"));
 }
 

@@ -12,13 +12,14 @@ use std::hint::black_box;
 #[allow(missing_docs, unreachable_pub, clippy::all)]
 mod bindings {
     wit_bindgen::generate!({
-        world: "mechanism",
+        world: "plugin",
         path: "../../../../sdk-guest/wit",
     });
 }
 
-use bindings::subnetkit::mechanism::types::{Defaults, Settlement};
-use bindings::{Context, Guest, Manifest, Response, Scores, Task};
+use bindings::exports::subnetkit::mechanism::mechanism::{
+    Context, Defaults, Guest, PluginManifest, Response, Scores, Settlement, Task,
+};
 
 /// The ABI version stamp, as `sdk-guest` writes it (`componentize` moves it to the component).
 #[unsafe(link_section = "subnetkit:abi")]
@@ -42,8 +43,8 @@ mod seed {
 }
 
 impl Guest for Hostile {
-    fn manifest() -> Manifest {
-        Manifest {
+    fn manifest() -> PluginManifest {
+        PluginManifest {
             name: "hostile".into(),
             version: "0.0.0".into(),
             description: "Misbehaves on request.".into(),
