@@ -6,9 +6,7 @@
 //! mostly f64 arithmetic and `sqrt`, which IEEE 754 rounds the same everywhere: the wasm plugin
 //! and a native build give bit-identical scores.
 
-use schemars::JsonSchema;
 use sdk_guest::{Context, Manifest, Mechanism, NoTruth, Response, Scores, Task, metrics, score, text};
-use serde::{Deserialize, Serialize};
 
 /// The mechanism.
 pub struct FloatHeavy;
@@ -16,172 +14,10 @@ pub struct FloatHeavy;
 /// Dimensions of the hashed vectors.
 pub const DIMS: usize = 1024;
 
-/// What miners are asked to write.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Prompt {
-    /// The instruction.
-    pub prompt: String,
-}
+#[path = "../../text_task.rs"]
+mod text_task;
 
-/// The reference passage, kept by the validator.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Reference {
-    /// The passage responses are compared with.
-    pub reference: String,
-}
-
-/// A miner's passage.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Passage {
-    /// The text.
-    pub text: String,
-}
-
-// The word list and passage generator are the same as `rouge-l`'s (a guest cannot link another
-// guest: both would export the world's functions).
-/// Words the reference passages are made of.
-const WORDS: &[&str] = &[
-    "the",
-    "of",
-    "and",
-    "a",
-    "to",
-    "in",
-    "is",
-    "that",
-    "for",
-    "it",
-    "as",
-    "was",
-    "with",
-    "be",
-    "by",
-    "on",
-    "not",
-    "this",
-    "are",
-    "or",
-    "from",
-    "at",
-    "which",
-    "but",
-    "have",
-    "an",
-    "they",
-    "more",
-    "one",
-    "were",
-    "all",
-    "their",
-    "can",
-    "network",
-    "validator",
-    "miner",
-    "subnet",
-    "weight",
-    "stake",
-    "block",
-    "chain",
-    "reward",
-    "score",
-    "model",
-    "answer",
-    "question",
-    "market",
-    "price",
-    "signal",
-    "consensus",
-    "bond",
-    "emission",
-    "token",
-    "epoch",
-    "trust",
-    "rank",
-    "incentive",
-    "dividend",
-    "query",
-    "response",
-    "latency",
-    "quality",
-    "honest",
-    "dishonest",
-    "copy",
-    "original",
-    "prediction",
-    "summary",
-    "image",
-    "text",
-    "language",
-    "learning",
-    "training",
-    "inference",
-    "compute",
-    "memory",
-    "storage",
-    "bandwidth",
-    "protocol",
-    "cryptography",
-    "signature",
-    "hotkey",
-    "coldkey",
-    "register",
-    "serve",
-    "reward",
-    "penalty",
-    "threshold",
-    "median",
-    "average",
-    "moving",
-    "alpha",
-    "decay",
-    "sparse",
-    "matrix",
-    "vector",
-    "column",
-    "row",
-    "normalise",
-    "clip",
-    "aggregate",
-    "distributed",
-    "open",
-    "market",
-    "owner",
-    "template",
-    "plugin",
-    "sandbox",
-    "deterministic",
-    "fuel",
-    "budget",
-    "limit",
-    "error",
-];
-
-/// Builds about `bytes` bytes of text: sentences of 6 to 17 words from [`WORDS`].
-pub fn passage(rng: &mut sdk_guest::rng::Rng, bytes: usize) -> String {
-    let mut out = String::with_capacity(bytes + 32);
-    while out.len() < bytes {
-        let n = 6 + rng.index(12);
-        for i in 0..n {
-            let word = WORDS[rng.index(WORDS.len())];
-            if i == 0 {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                let mut chars = word.chars();
-                out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
-                out.push_str(chars.as_str());
-            } else {
-                out.push(if rng.chance(0.08) { ',' } else { ' ' });
-                if out.ends_with(',') {
-                    out.push(' ');
-                }
-                out.push_str(word);
-            }
-        }
-        out.push('.');
-    }
-    out
-}
+pub use text_task::{Passage, Prompt, Reference, passage};
 
 impl Mechanism for FloatHeavy {
     type Task = Prompt;
@@ -198,10 +34,7 @@ impl Mechanism for FloatHeavy {
     }
 
     fn make_task(ctx: &Context) -> Result<Task<Prompt, Reference>, String> {
-        let mut rng = ctx.rng();
-        let topic = [WORDS[rng.index(WORDS.len())], WORDS[rng.index(WORDS.len())]].join(" and ");
-        let reference = passage(&mut rng, 1024);
-        Ok(Task::immediate(Prompt { prompt: format!("Write about {topic}.") }, Reference { reference }))
+        text_task::make_task(ctx)
     }
 
     fn score(
