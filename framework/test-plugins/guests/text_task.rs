@@ -172,7 +172,7 @@ pub fn passage(rng: &mut sdk_guest::rng::Rng, bytes: usize) -> String {
 }
 
 /// The task: write about two words drawn from the seed; the reference is a passage drawn after them.
-pub fn make_task(ctx: &Context) -> Result<Task<Prompt, Reference>, String> {
+pub(crate) fn make_task(ctx: &Context) -> Result<Task<Prompt, Reference>, String> {
     let mut rng = ctx.rng();
     let topic = [WORDS[rng.index(WORDS.len())], WORDS[rng.index(WORDS.len())]].join(" and ");
     let reference = passage(&mut rng, 1024);
