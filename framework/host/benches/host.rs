@@ -53,6 +53,15 @@ fn overhead(c: &mut Criterion) {
     });
     let wasm = std::fs::read(path).unwrap();
     g.bench_function("cached load from bytes (good)", |b| b.iter(|| black_box(host.load_bytes(&wasm).unwrap())));
+    // Hot swap as a validator does it between rounds: load the new version from the artifact
+    // cache, then replace the shared handle that the next round's calls read.
+    let current = std::sync::RwLock::new(host.load(path).expect("load"));
+    g.bench_function("hot swap (cached load + replace the shared plugin)", |b| {
+        b.iter(|| {
+            let next = host.load(path).unwrap();
+            black_box(std::mem::replace(&mut *current.write().unwrap(), next))
+        })
+    });
     g.finish();
 }
 
