@@ -88,40 +88,19 @@ fn value_of(key: u64) -> I32F32 {
 
 /// Median of one column from its positive contributions (keys); `below` is the weight of its zero
 /// contributions, at most `minority` (or the median would be 0).
-///
-/// Keys are distinct and ordered by value, so the median is the value of the first key, in key
-/// order, whose cumulative weight exceeds `minority`. A weighted quickselect finds it: each round
-/// partitions the candidates around their middle key (`select_nth_unstable`) and keeps the side
-/// that holds the answer, `below` being the weight of every key left of the candidates.
 fn column_median(column: &mut [u64], u: &[I32F32], mut below: I32F32, minority: I32F32) -> I32F32 {
-    let weight = |key: u64| u[(key & ((1 << VOTER_BITS) - 1)) as usize];
-    let Some(&largest) = column.iter().max() else { return ZERO };
-    let (mut lo, mut hi) = (0, column.len());
-    while hi - lo > SORT_BELOW {
-        let mid = lo + (hi - lo) / 2;
-        column[lo..hi].select_nth_unstable(mid - lo);
-        let left = column[lo..mid].iter().fold(below, |acc, &key| acc.wrapping_add(weight(key)));
-        if left > minority {
-            hi = mid;
-            continue;
+    column.sort_unstable();
+    let mut k = 0;
+    while k < column.len() {
+        let value = column[k] >> VOTER_BITS;
+        while k < column.len() && column[k] >> VOTER_BITS == value {
+            below = below.wrapping_add(u[(column[k] & ((1 << VOTER_BITS) - 1)) as usize]);
+            k += 1;
         }
-        below = left.wrapping_add(weight(column[mid]));
         if below > minority {
-            return value_of(column[mid]);
-        }
-        lo = mid + 1;
-    }
-    let rest = &mut column[lo..hi];
-    rest.sort_unstable();
-    for &key in rest.iter() {
-        below = below.wrapping_add(weight(key));
-        if below > minority {
-            return value_of(key);
+            return value_of(column[k - 1]);
         }
     }
     // No cumulative weight exceeds the minority: the largest value.
-    value_of(largest)
+    column.last().map_or(ZERO, |&key| value_of(key))
 }
-
-/// Candidates at most this many are sorted outright.
-const SORT_BELOW: usize = 16;
