@@ -60,30 +60,26 @@ fn append_abi(out: &mut Vec<u8>, version: &str) {
 /// A component with the right ABI section that imports an instance named `name` holding one
 /// function `now: func() -> u64`, and nothing else.
 pub(crate) fn importing(name: &str) -> Vec<u8> {
-    let mut component = Component::new();
     let mut instance = InstanceType::new();
     instance.ty().function().params([] as [(&str, PrimitiveValType); 0]).result(Some(PrimitiveValType::U64.into()));
     instance.export("now", ComponentTypeRef::Func(0));
-    let mut types = ComponentTypeSection::new();
-    types.instance(&instance);
-    component.section(&types);
-    let mut imports = ComponentImportSection::new();
-    imports.import(name, ComponentTypeRef::Instance(0));
-    component.section(&imports);
-    let mut bytes = component.finish();
-    append_abi(&mut bytes, "0.1.0");
-    bytes
+    importing_instance(name, &instance)
 }
 
 /// A component with the right ABI section that imports an instance named `name` holding only a
 /// type (a record `seed { value: u64 }`): no function, no resource, and nothing else.
 pub(crate) fn importing_types(name: &str) -> Vec<u8> {
-    let mut component = Component::new();
     let mut instance = InstanceType::new();
     instance.ty().defined_type().record([("value", PrimitiveValType::U64)]);
     instance.export("seed", ComponentTypeRef::Type(TypeBounds::Eq(0)));
+    importing_instance(name, &instance)
+}
+
+/// A component with the right ABI section whose only content is an import of `instance` as `name`.
+fn importing_instance(name: &str, instance: &InstanceType) -> Vec<u8> {
+    let mut component = Component::new();
     let mut types = ComponentTypeSection::new();
-    types.instance(&instance);
+    types.instance(instance);
     component.section(&types);
     let mut imports = ComponentImportSection::new();
     imports.import(name, ComponentTypeRef::Instance(0));
