@@ -33,14 +33,17 @@ pub struct Export<M>(PhantomData<M>);
 
 impl<M: Mechanism> wire::Guest for Export<M> {
     fn manifest() -> wire::PluginManifest {
+        crate::panic::install_hook();
         manifest::<M>()
     }
 
     fn make_task(context: wire::Context) -> Result<wire::Task, String> {
+        crate::panic::install_hook();
         make_task::<M>(context)
     }
 
     fn score(task: wire::Task, responses: Vec<wire::Response>, truth: Option<Vec<u8>>) -> Result<wire::Scores, String> {
+        crate::panic::install_hook();
         score::<M>(task, responses, truth)
     }
 }

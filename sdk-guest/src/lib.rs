@@ -82,6 +82,7 @@ extern crate self as sdk_guest;
 mod abi;
 pub mod hash;
 pub mod metrics;
+mod panic;
 pub mod rank;
 pub mod rng;
 pub mod score;

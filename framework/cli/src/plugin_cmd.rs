@@ -55,6 +55,10 @@ pub(crate) struct NewArgs {
 pub(crate) struct BuildArgs {
     /// The plugin crate [default: the current directory].
     dir: Option<PathBuf>,
+    /// The cargo profile to build with (a crate inside a larger workspace may keep its plugin
+    /// settings in a profile of its own, e.g. `plugin` in this repository).
+    #[arg(long, default_value = "release")]
+    profile: String,
 }
 
 /// Arguments of `subnetkit plugin check`.
@@ -307,9 +311,10 @@ fn build(args: &BuildArgs) -> Result<(), Failure> {
         return Err(anyhow::format_err!("{}: not a plugin crate (no Cargo.toml)", dir.display()).into());
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building {} for wasm32-unknown-unknown (release)", dir.display());
+    eprintln!("building {} for wasm32-unknown-unknown (profile {})", dir.display(), args.profile);
     let output = Command::new(&cargo)
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "--message-format=json-render-diagnostics"])
+        .args(["build", "--target", "wasm32-unknown-unknown", "--message-format=json-render-diagnostics", "--profile"])
+        .arg(&args.profile)
         .arg("--manifest-path")
         .arg(&manifest)
         .stderr(std::process::Stdio::inherit())

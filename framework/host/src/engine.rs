@@ -65,6 +65,8 @@ pub(crate) fn build(config: &HostConfig) -> Result<Engine> {
         .wasm_stack_switching(false)
         .cranelift_opt_level(OptLevel::Speed)
         .max_wasm_stack(config.max_wasm_stack)
+        // A trap keeps handles to the store's memories, where a panicking guest left its message.
+        .coredump_on_trap(true)
         .parallel_compilation(true);
     if let Some(pooling) = &config.pooling {
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(pooling, &config.limits)?));

@@ -10,7 +10,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Linker, Lower,
 };
-use wasmtime::{Engine, Store, Trap, WasmBacktrace};
+use wasmtime::{Engine, Store, Trap, WasmBacktrace, WasmCoreDump};
 
 use crate::abi::{self, Context, Manifest, Response, Scores, Task};
 use crate::cache::Cache;
@@ -460,12 +460,10 @@ impl Plugin {
                 let panicked = backtrace.is_some_and(|b| {
                     b.frames().iter().filter_map(|f| f.func_name()).any(|name| name.contains("rust_panic"))
                 });
-                let message = if panicked {
-                    format!(
-                        "the plugin panicked ({trap}); panics abort in wasm, so the message stays in the guest, and the backtrace shows where"
-                    )
-                } else {
-                    trap.to_string()
+                let message = match panicked.then(|| panic_message(store, &e)) {
+                    Some(Some(message)) => format!("the plugin panicked: {message}"),
+                    Some(None) => format!("the plugin panicked ({trap}) and left no message; the backtrace shows where"),
+                    None => trap.to_string(),
                 };
                 HostError::Trap { call, message, backtrace: backtrace.map(|b| b.to_string()) }
             }
@@ -480,6 +478,26 @@ impl fmt::Debug for Plugin {
         f.debug_struct("Plugin").field("identity", &self.identity).finish_non_exhaustive()
     }
 }
+
+/// The message a panicking `sdk-guest` plugin left in its memory: the SDK's panic hook writes a
+/// record (marker, u32 little-endian length, UTF-8 message of at most [`PANIC_CAPACITY`] bytes)
+/// into a static, and the trap's core dump still holds the store's memories.
+fn panic_message(store: &Store<State>, e: &wasmtime::Error) -> Option<String> {
+    let dump = e.downcast_ref::<WasmCoreDump>()?;
+    dump.memories().iter().find_map(|memory| {
+        let data = memory.data(store);
+        let at = memchr::memmem::find(data, PANIC_MARKER)? + PANIC_MARKER.len();
+        let len = u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?) as usize;
+        let message = data.get(at + 4..at + 4 + len.min(PANIC_CAPACITY))?;
+        Some(String::from_utf8_lossy(message).into_owned())
+    })
+}
+
+/// The marker of a panic record (`sdk-guest`'s `panic` module).
+const PANIC_MARKER: &[u8; 16] = b"subnetkit:panic\0";
+
+/// Most bytes of a panic message the host reports.
+const PANIC_CAPACITY: usize = 1024;
 
 fn bad(call: Call, problem: BadOutput) -> Fault {
     Fault::Host(HostError::BadOutput { call, problem })

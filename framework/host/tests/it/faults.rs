@@ -99,21 +99,39 @@ fn unreachable_traps() {
 }
 
 #[test]
-fn panic_traps_naming_the_panic_with_a_backtrace() {
-    // Panics abort on wasm32 (no unwinding, and no import to pass the message out), so the host
-    // reports that the plugin panicked and where, from the backtrace (the name section is kept).
-    let err = hostile().make_task(&seed(5)).unwrap_err();
+fn panic_traps_with_the_guests_message_and_a_backtrace() {
+    // Panics abort on wasm32; the SDK's hook leaves the message in the guest's memory, where the
+    // host reads it after the trap. The backtrace (the name section is kept) shows where.
+    let panicky = host().load(test_plugins::PANICKY).unwrap();
+    let err = panicky.make_task(&seed(1000)).unwrap_err();
     match &err {
         HostError::Trap { call: Call::MakeTask, message, backtrace } => {
-            assert!(message.starts_with("the plugin panicked (wasm trap: wasm `unreachable`"), "{message}");
+            assert!(message.starts_with("the plugin panicked: panicked at panicky/src/lib.rs:"), "{message}");
+            assert!(message.ends_with("index out of bounds: the len is 3 but the index is 1000"), "{message}");
             let backtrace = backtrace.as_deref().expect("a backtrace");
             assert!(backtrace.contains("rust_panic") && backtrace.contains("make-task"), "{backtrace}");
         }
         e => panic!("{e:?}"),
     }
-    let err = hostile().score(&attack("panic"), &batch(2), None).unwrap_err();
+    // A long message is cut to 1 KiB at a character boundary.
+    let task = panicky.make_task(&seed(1)).unwrap().unwrap();
+    let err = panicky.score(&task, &batch(2), None).unwrap_err();
+    match &err {
+        HostError::Trap { call: Call::Score, message, .. } => {
+            let reported = message.strip_prefix("the plugin panicked: ").expect(message);
+            assert!(reported.starts_with("panicked at panicky/src/lib.rs:"), "{reported}");
+            assert!(reported.contains(":\n2 responses: éé"), "{reported}");
+            // 1024 bytes, or one less where the cut fell inside a two-byte 'é'.
+            assert!((1023..=1024).contains(&reported.len()), "{}", reported.len());
+            assert!(!reported.contains('\u{FFFD}'), "cut inside a character");
+        }
+        e => panic!("{e:?}"),
+    }
+    // A guest written against the raw WIT has no such hook: the host still says it panicked.
+    let err = hostile().make_task(&seed(5)).unwrap_err();
     assert!(
-        matches!(&err, HostError::Trap { call: Call::Score, message, .. } if message.contains("panicked")),
+        matches!(&err, HostError::Trap { call: Call::MakeTask, message, backtrace: Some(_) }
+            if message.starts_with("the plugin panicked (wasm trap: wasm `unreachable`") && message.contains("left no message")),
         "{err:?}"
     );
     // A bare `unreachable` is not called a panic.
