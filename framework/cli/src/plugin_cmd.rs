@@ -13,6 +13,10 @@ use crate::Failure;
 /// Custom section of a built plugin that carries its sample batch, for `plugin check`.
 const SAMPLE_SECTION: &str = "subnetkit:sample-batch";
 
+/// The custom section `plugin build` stores `samples/feeds.json` in, and `plugin check` makes
+/// tasks with (unless `--feeds` is given).
+const SAMPLE_FEEDS_SECTION: &str = "subnetkit:sample-feeds";
+
 /// `subnetkit plugin` subcommands.
 #[derive(Subcommand)]
 pub(crate) enum PluginCommand {
@@ -66,6 +70,10 @@ pub(crate) struct BuildArgs {
 pub(crate) struct CheckArgs {
     /// The plugin component (`.wasm`).
     file: PathBuf,
+    /// JSON object of feed values by name for make-task [default: the plugin's bundled
+    /// `samples/feeds.json`, if any].
+    #[arg(long, value_name = "FILE")]
+    feeds: Option<PathBuf>,
     #[command(flatten)]
     cache: CacheArgs,
 }
@@ -156,8 +164,11 @@ fn task(args: &TaskArgs) -> Result<(), Failure> {
 
 fn read_feeds(path: &Path) -> anyhow::Result<Vec<host::FeedValue>> {
     let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let feeds: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&text)
-        .with_context(|| format!("{}: expected a JSON object of feed values", path.display()))?;
+    parse_feeds(&text).with_context(|| format!("{}: expected a JSON object of feed values", path.display()))
+}
+
+fn parse_feeds(json: &[u8]) -> anyhow::Result<Vec<host::FeedValue>> {
+    let feeds: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(json)?;
     feeds.into_iter().map(|(name, value)| Ok(host::FeedValue { name, value: serde_json::to_vec(&value)? })).collect()
 }
 
@@ -233,9 +244,16 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
     let schema = |text: &str, what: &str| -> anyhow::Result<serde_json::Value> {
         serde_json::from_str(text).with_context(|| format!("{}: the {what} schema is not JSON", file.display()))
     };
+    let feeds = match (&args.feeds, custom_section(&bytes, SAMPLE_FEEDS_SECTION)?) {
+        (Some(path), _) => read_feeds(path)?,
+        (None, Some(data)) => {
+            parse_feeds(&data).with_context(|| format!("{}: invalid bundled sample feeds", file.display()))?
+        }
+        (None, None) => Vec::new(),
+    };
     let mut tasks = Vec::new();
     for seed in 0..3 {
-        let context = host::Context { seed, ..host::Context::default() };
+        let context = host::Context { seed, feeds: feeds.clone(), ..host::Context::default() };
         let task = plugin
             .make_task(&context)
             .with_context(|| format!("{}: make-task failed for seed {seed}", file.display()))?
@@ -333,6 +351,12 @@ fn build(args: &BuildArgs) -> Result<(), Failure> {
         let data = std::fs::read(&sample).with_context(|| format!("cannot read {}", sample.display()))?;
         parse_batch(&data).with_context(|| format!("{}: invalid sample batch", sample.display()))?;
         append_custom_section(&mut component, SAMPLE_SECTION, &data);
+    }
+    let feeds = dir.join("samples").join("feeds.json");
+    if feeds.is_file() {
+        let data = std::fs::read(&feeds).with_context(|| format!("cannot read {}", feeds.display()))?;
+        parse_feeds(&data).with_context(|| format!("{}: expected a JSON object of feed values", feeds.display()))?;
+        append_custom_section(&mut component, SAMPLE_FEEDS_SECTION, &data);
     }
 
     let stem = core.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");

@@ -462,7 +462,9 @@ impl Plugin {
                 });
                 let message = match panicked.then(|| panic_message(store, &e)) {
                     Some(Some(message)) => format!("the plugin panicked: {message}"),
-                    Some(None) => format!("the plugin panicked ({trap}) and left no message; the backtrace shows where"),
+                    Some(None) => {
+                        format!("the plugin panicked ({trap}) and left no message; the backtrace shows where")
+                    }
                     None => trap.to_string(),
                 };
                 HostError::Trap { call, message, backtrace: backtrace.map(|b| b.to_string()) }

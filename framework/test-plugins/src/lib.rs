@@ -12,6 +12,7 @@
 //! | `rouge-l` | the realistic-scorer benchmark: ROUGE-L F1 of ~1 KB responses |
 //! | `float-heavy` | the deterministic-float benchmark: hashed bag-of-words cosine |
 //! | `hostile` | the host's adversarial tests (written against the raw WIT; see its crate docs) |
+//! | `panicky` | panics on request, through the SDK (the host's panic-message tests) |
 //!
 //! [`native`] has the same mechanisms compiled natively, and [`bench`](mod@bench) makes benchmark batches.
 //!
@@ -27,7 +28,7 @@
 //!    the main workspace), so the guests build offline after `cargo fetch`.
 //! 3. Build: the constant `<NAME>` appears. A guest built without `sdk_guest::export_mechanism!`
 //!    must still stamp the ABI (`sdk_guest::wire::stamp_abi!`), or set
-//!    `[package.metadata.test-plugins] componentize = false` to ship its core module as is.
+//!    `[package.metadata.subnetkit] componentize = false` to ship its core module as is.
 
 include!(concat!(env!("OUT_DIR"), "/guests.rs"));
 
