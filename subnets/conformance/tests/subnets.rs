@@ -1,0 +1,142 @@
+//! Every reference subnet, native and as a plugin: what `subnetkit plugin check` runs passes, the
+//! two builds agree byte for byte, and the plugin's outputs do not depend on the engine or on a
+//! restart.
+
+use conformance::{Subnet, host_context, host_responses, host_task};
+use host::{FuelBudget, Host, HostConfig, Plugin};
+use sdk_guest::{Mechanism, testing, wire};
+
+/// Seeds whose tasks are compared.
+const SEEDS: std::ops::Range<u64> = 0..8;
+
+fn host_at(cache: &std::path::Path) -> Host {
+    Host::new(HostConfig::new(cache)).expect("host")
+}
+
+fn load(host: &Host, subnet: Subnet) -> Plugin {
+    host.load(subnet.wasm).unwrap_or_else(|e| panic!("{}: {e}", subnet.name))
+}
+
+/// `-0.0` as the host reports it (`0.0`); everything else unchanged.
+fn bits(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| if *v == 0.0 { 0 } else { v.to_bits() }).collect()
+}
+
+/// Everything a plugin produces for the subnet's sample inputs, as bytes: tasks for [`SEEDS`] and
+/// the sample batch's scores and diagnostics.
+fn outputs(plugin: &Plugin, subnet: Subnet) -> Vec<u8> {
+    let mut out = Vec::new();
+    for seed in SEEDS {
+        let task = plugin.make_task(&host_context(&subnet.context(seed))).unwrap().unwrap();
+        out.extend_from_slice(&task.public);
+        out.extend_from_slice(&task.private);
+        out.extend_from_slice(format!("{:?}", task.settlement).as_bytes());
+    }
+    let batch = subnet.sample_batch();
+    let scores = plugin
+        .score(&host_task(&batch.wire_task()), &host_responses(&batch.wire_responses()), batch.wire_truth().as_deref())
+        .unwrap()
+        .unwrap();
+    for value in bits(&scores.values) {
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    out.extend_from_slice(scores.diagnostics.as_bytes());
+    out.extend_from_slice(&scores.fuel_used.to_le_bytes());
+    out
+}
+
+/// What `subnetkit plugin check` does: load under production limits, read the manifest (whose
+/// schemas are JSON), make tasks, score the sample batch; all inside half the default fuel.
+fn passes_plugin_check(subnet: Subnet) {
+    let cache = tempfile::tempdir().unwrap();
+    let host = host_at(cache.path());
+    let plugin = load(&host, subnet);
+    let manifest = plugin.manifest().unwrap();
+    assert_eq!(manifest.name, subnet.name);
+    for schema in [&manifest.task_schema, &manifest.private_schema, &manifest.response_schema] {
+        serde_json::from_str::<serde_json::Value>(schema).unwrap();
+    }
+    let budget = FuelBudget::default();
+    for seed in 0..3 {
+        plugin.make_task(&host_context(&subnet.context(seed))).unwrap().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+    let batch = subnet.sample_batch();
+    assert!(batch.responses.len() >= 8, "{}: the sample batch should show a spread of answers", subnet.name);
+    let scores = plugin
+        .score(&host_task(&batch.wire_task()), &host_responses(&batch.wire_responses()), batch.wire_truth().as_deref())
+        .unwrap()
+        .unwrap();
+    assert_eq!(scores.values.len(), batch.responses.len());
+    assert!(scores.fuel_used < budget.score / 2, "{}: {} fuel of {}", subnet.name, scores.fuel_used, budget.score);
+    // A sample batch that scores everything alike shows nothing.
+    let distinct: std::collections::BTreeSet<u64> = bits(&scores.values).into_iter().collect();
+    assert!(distinct.len() >= 3, "{}: {:?}", subnet.name, scores.values);
+}
+
+/// The plugin's manifest, tasks and sample scores equal the native build's, bit for bit.
+fn native_and_wasm_agree<M: Mechanism>(subnet: Subnet) {
+    let cache = tempfile::tempdir().unwrap();
+    let plugin = load(&host_at(cache.path()), subnet);
+
+    let native = testing::manifest::<M>();
+    let wasm = plugin.manifest().unwrap();
+    assert_eq!(
+        (&wasm.name, &wasm.version, &wasm.description, &wasm.feeds),
+        (&native.name, &native.version, &native.description, &native.feeds)
+    );
+    assert_eq!(
+        (&wasm.task_schema, &wasm.private_schema, &wasm.response_schema, &wasm.truth_schema),
+        (&native.task_schema, &native.private_schema, &native.response_schema, &native.truth_schema)
+    );
+
+    for seed in SEEDS {
+        let context = subnet.context(seed);
+        let native = testing::make_task::<M>(&context).unwrap_or_else(|e| panic!("{}: seed {seed}: {e}", subnet.name));
+        let wasm = plugin.make_task(&host_context(&context)).unwrap().unwrap();
+        assert_eq!(wasm, host_task(&native), "{}: task for seed {seed}", subnet.name);
+    }
+
+    let batch = subnet.sample_batch();
+    let native: wire::Scores = testing::score_batch::<M>(&batch).unwrap();
+    let wasm = plugin
+        .score(&host_task(&batch.wire_task()), &host_responses(&batch.wire_responses()), batch.wire_truth().as_deref())
+        .unwrap()
+        .unwrap();
+    assert_eq!(bits(&wasm.values), bits(&native.values), "{}: {:?} vs {:?}", subnet.name, wasm.values, native.values);
+    assert_eq!(wasm.diagnostics, native.diagnostics);
+}
+
+/// Two engines with separate caches, and a third host that loads the cached artifact after the
+/// others are gone, produce the same bytes.
+fn identical_across_engines_and_restart(subnet: Subnet) {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = outputs(&load(&host_at(a.path()), subnet), subnet);
+    assert_eq!(first, outputs(&load(&host_at(b.path()), subnet), subnet), "{}: second engine", subnet.name);
+    // A restart: a new host on the first cache loads the precompiled artifact.
+    assert_eq!(first, outputs(&load(&host_at(a.path()), subnet), subnet), "{}: after a restart", subnet.name);
+}
+
+macro_rules! subnet {
+    ($module:ident, $subnet:expr, $mechanism:ty) => {
+        mod $module {
+            #[test]
+            fn passes_plugin_check() {
+                super::passes_plugin_check($subnet);
+            }
+
+            #[test]
+            fn native_and_wasm_agree() {
+                super::native_and_wasm_agree::<$mechanism>($subnet);
+            }
+
+            #[test]
+            fn identical_across_engines_and_restart() {
+                super::identical_across_engines_and_restart($subnet);
+            }
+        }
+    };
+}
+
+subnet!(text_generation, conformance::TEXT_GENERATION, ::text_generation::TextGeneration);
+subnet!(image_aesthetics, conformance::IMAGE_AESTHETICS, ::image_aesthetics::ImageAesthetics);
+subnet!(price_prediction, conformance::PRICE_PREDICTION, ::price_prediction::PricePrediction);
