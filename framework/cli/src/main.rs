@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod btauth_cmd;
 mod plugin_cmd;
 mod template;
+mod wallet_cmd;
 mod yuma_cmd;
 
 /// Exit code for input the command cannot use (unreadable file, bad format, invalid field).
@@ -32,6 +34,16 @@ enum Command {
         #[command(subcommand)]
         command: plugin_cmd::PluginCommand,
     },
+    /// Bittensor wallets: create and list hotkeys.
+    Wallet {
+        #[command(subcommand)]
+        command: wallet_cmd::WalletCommand,
+    },
+    /// `btauth/1` signed requests: sign and verify by hand to debug auth between stacks.
+    Btauth {
+        #[command(subcommand)]
+        command: btauth_cmd::BtauthCommand,
+    },
 }
 
 /// How a command ended, beyond plain success.
@@ -53,6 +65,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Yuma { command } => yuma_cmd::run(command),
         Command::Plugin { command } => plugin_cmd::run(command),
+        Command::Wallet { command } => wallet_cmd::run(command),
+        Command::Btauth { command } => btauth_cmd::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

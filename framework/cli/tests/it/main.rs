@@ -3,9 +3,11 @@
 //! One test binary for the package (`tests/it/main.rs` plus modules), so the binary is linked once.
 
 mod bad_input;
+mod btauth;
 mod check;
 mod plugin;
 mod run;
+mod wallet;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
