@@ -36,18 +36,34 @@ pub fn normalize(text: &str) -> String {
     if text.is_ascii() { normalize_ascii(text.as_bytes()) } else { normalize_unicode(text) }
 }
 
-/// [`normalize`] for ASCII text, without data-dependent branches: every byte is written, and the
-/// write position advances unless the byte is a space following a space.
+/// [`normalize`] for ASCII text, eight bytes at a time: a chunk is classified and lowercased
+/// as one `u64` (SWAR), and written whole unless it holds a separator that follows another
+/// separator; such chunks (and the tail) go byte by byte, without data-dependent branches.
 fn normalize_ascii(bytes: &[u8]) -> String {
     let mut out = vec![0u8; bytes.len()];
     let mut len = 0;
     let mut after_space = true;
-    for &b in bytes {
-        let c = ASCII[(b & 0x7f) as usize];
-        let space = c == b' ';
-        out[len] = c;
-        len += usize::from(!(space && after_space));
-        after_space = space;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let upper = swar::in_range(x, b'A', b'Z');
+        let alnum = upper | swar::in_range(x, b'a', b'z') | swar::in_range(x, b'0', b'9');
+        let separators = !alnum & swar::HIGH;
+        let follows_separator = (separators << 8) | (u64::from(after_space) << 7);
+        if separators & follows_separator == 0 {
+            let keep = (alnum >> 7) * 0xff;
+            let lowered = ((x | (upper >> 2)) & keep) | (swar::SPACES & !keep);
+            out[len..len + 8].copy_from_slice(&lowered.to_le_bytes());
+            len += 8;
+            after_space = separators >> 63 != 0;
+        } else {
+            for &b in chunk {
+                (len, after_space) = push_ascii(&mut out, len, after_space, b);
+            }
+        }
+    }
+    for &b in chunks.remainder() {
+        (len, after_space) = push_ascii(&mut out, len, after_space, b);
     }
     if after_space && len > 0 {
         len -= 1;
@@ -55,6 +71,60 @@ fn normalize_ascii(bytes: &[u8]) -> String {
     out.truncate(len);
     // Only ASCII bytes were written, so this never fails.
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes byte `b` normalised at `out[len]`; the write position advances unless it is a space
+/// following a space. Returns the new position and whether `b` was a separator.
+#[inline(always)]
+fn push_ascii(out: &mut [u8], len: usize, after_space: bool, b: u8) -> (usize, bool) {
+    let c = ASCII[(b & 0x7f) as usize];
+    let space = c == b' ';
+    out[len] = c;
+    (len + usize::from(!(space && after_space)), space)
+}
+
+/// Byte-parallel arithmetic on the eight bytes of a `u64` ("SIMD within a register").
+mod swar {
+    /// `0x01` in every byte.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    /// The high bit of every byte.
+    pub(super) const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// A space in every byte.
+    pub(super) const SPACES: u64 = 0x2020_2020_2020_2020;
+
+    /// The high bit of each byte of `x` that lies in `lo..=hi`; every byte of `x` must be ASCII
+    /// (below 0x80), so no sum carries into the next byte.
+    #[inline(always)]
+    pub(super) fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+        let at_least_lo = x + ONES * u64::from(0x80 - lo);
+        let above_hi = x + ONES * u64::from(0x7f - hi);
+        at_least_lo & !above_hi & HIGH
+    }
+
+    /// The index of the first zero byte of `x`, if any. (The borrow of the subtraction can mark
+    /// bytes above a zero byte too, but never one below the first.)
+    #[inline(always)]
+    pub(super) fn first_zero_byte(x: u64) -> Option<usize> {
+        let marked = x.wrapping_sub(ONES) & !x & HIGH;
+        (marked != 0).then(|| marked.trailing_zeros() as usize / 8)
+    }
+
+    /// The index of the first space in `bytes` at or after `from`, or `bytes.len()`.
+    #[inline(always)]
+    pub(super) fn find_space(bytes: &[u8], from: usize) -> usize {
+        let mut i = from;
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            if let Some(z) = first_zero_byte(x ^ SPACES) {
+                return i + z;
+            }
+            i += 8;
+        }
+        while i < bytes.len() && bytes[i] != b' ' {
+            i += 1;
+        }
+        i
+    }
 }
 
 /// [`normalize`] for text with non-ASCII characters.
@@ -91,20 +161,14 @@ pub struct Words<'a>(&'a str);
 impl<'a> Iterator for Words<'a> {
     type Item = &'a str;
 
+    #[inline]
     fn next(&mut self) -> Option<&'a str> {
         let bytes = self.0.as_bytes();
-        let mut start = 0;
-        while start < bytes.len() && bytes[start] == b' ' {
-            start += 1;
-        }
-        if start == bytes.len() {
+        let Some(start) = bytes.iter().position(|&b| b != b' ') else {
             self.0 = "";
             return None;
-        }
-        let mut end = start + 1;
-        while end < bytes.len() && bytes[end] != b' ' {
-            end += 1;
-        }
+        };
+        let end = swar::find_space(bytes, start + 1);
         // Spaces are single bytes, so `start` and `end` are character boundaries.
         let word = self.0.get(start..end)?;
         self.0 = self.0.get(end..).unwrap_or_default();
@@ -154,10 +218,43 @@ mod tests {
     fn ascii_and_unicode_paths_agree() {
         let alphabet = b"aZ09 ,.!\t\n-_'\"()xyzQ";
         let mut rng = crate::rng::Rng::from_seed(5);
-        for _ in 0..2000 {
-            let len = rng.index(40);
+        for _ in 0..4000 {
+            // Up to several eight-byte chunks, so both the whole-chunk and the byte paths run.
+            let len = rng.index(70);
             let s: String = (0..len).map(|_| alphabet[rng.index(alphabet.len())] as char).collect();
             assert_eq!(normalize_ascii(s.as_bytes()), normalize_unicode(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn swar_range_and_zero_match_bytewise() {
+        for b in 0u8..0x80 {
+            for pos in 0..8 {
+                // `b` at `pos`, other bytes cycling through ASCII so neighbours vary.
+                let bytes: [u8; 8] =
+                    std::array::from_fn(|i| if i == pos { b } else { (b ^ (i as u8).wrapping_mul(37)) & 0x7f });
+                let x = u64::from_le_bytes(bytes);
+                for (lo, hi) in [(b'A', b'Z'), (b'a', b'z'), (b'0', b'9')] {
+                    let got = swar::in_range(x, lo, hi);
+                    let want = bytes
+                        .iter()
+                        .enumerate()
+                        .fold(0u64, |m, (i, &c)| if (lo..=hi).contains(&c) { m | 0x80 << (8 * i) } else { m });
+                    assert_eq!(got, want, "{bytes:?} in {lo}..={hi}");
+                }
+                assert_eq!(swar::first_zero_byte(x), bytes.iter().position(|&c| c == 0), "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn words_match_splitting_on_spaces() {
+        let alphabet = ["a", "bc", " ", " ", "  ", "é", "日本", "xyzxyzxyz"];
+        let mut rng = crate::rng::Rng::from_seed(9);
+        for _ in 0..3000 {
+            let s: String = (0..rng.index(30)).map(|_| alphabet[rng.index(alphabet.len())]).collect();
+            let want: Vec<&str> = s.split(' ').filter(|w| !w.is_empty()).collect();
+            assert_eq!(words(&s).collect::<Vec<_>>(), want, "{s:?}");
         }
     }
 
