@@ -416,6 +416,19 @@ pub struct Caller {
     pub nonce_ns: u64,
 }
 
+/// A request whose signature holds ([`Verifier::authenticate`]) but whose nonce is not yet
+/// recorded against replay ([`Verifier::record`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "an authenticated request is accepted only once `Verifier::record` has recorded it"]
+pub struct Authenticated(Caller);
+
+impl Authenticated {
+    /// Who signed the request.
+    pub fn caller(&self) -> &Caller {
+        &self.0
+    }
+}
+
 /// Checks `btauth/1` requests addressed to one hotkey, remembering accepted nonces.
 #[derive(Debug)]
 pub struct Verifier {
@@ -457,6 +470,20 @@ impl Verifier {
     /// check of step 1). On success the (hotkey, nonce) pair is recorded, so the same request
     /// fails as [`AuthError::Replayed`] afterwards.
     pub fn verify(&self, headers: &Headers, request: &Request<'_>, now_ns: u64) -> Result<Caller, AuthError> {
+        let authenticated = self.authenticate(headers, request, now_ns)?;
+        self.record(authenticated, now_ns)
+    }
+
+    /// Steps 1 to 4 only (request line, receiver binding, freshness, signature), without
+    /// recording the nonce. A server that authorises callers (e.g. against a metagraph) does so
+    /// between this and [`Verifier::record`], so that only authorised callers can fill the
+    /// bounded replay store.
+    pub fn authenticate(
+        &self,
+        headers: &Headers,
+        request: &Request<'_>,
+        now_ns: u64,
+    ) -> Result<Authenticated, AuthError> {
         // 1. Shape (the rest was checked by `Headers::parse`): a line break in the method or
         //    target would let one payload stand for two requests.
         if has_control(request.method) || has_control(request.target) {
@@ -488,11 +515,17 @@ impl Verifier {
         if !keys::verify(headers.scheme, &headers.hotkey, payload.as_bytes(), &headers.signature) {
             return Err(AuthError::BadSignature);
         }
-        // 5. Replay, recorded only now that the signature holds. The entry lives until the
-        //    nonce would fail step 3 anyway, so retention always covers the window.
-        let expires_at = nonce.saturating_add(self.max_age_ns);
-        match self.replay.check_and_record(&headers.hotkey, nonce, expires_at, now_ns) {
-            Recorded::Fresh => Ok(Caller { hotkey: headers.hotkey, scheme: headers.scheme, nonce_ns: nonce }),
+        Ok(Authenticated(Caller { hotkey: headers.hotkey, scheme: headers.scheme, nonce_ns: nonce }))
+    }
+
+    /// Step 5: records the (hotkey, nonce) pair of an authenticated request, refusing a replay.
+    /// The entry lives until the nonce would fail step 3 anyway, so retention always covers the
+    /// window.
+    pub fn record(&self, authenticated: Authenticated, now_ns: u64) -> Result<Caller, AuthError> {
+        let caller = authenticated.0;
+        let expires_at = caller.nonce_ns.saturating_add(self.max_age_ns);
+        match self.replay.check_and_record(&caller.hotkey, caller.nonce_ns, expires_at, now_ns) {
+            Recorded::Fresh => Ok(caller),
             Recorded::Replayed => Err(AuthError::Replayed),
             Recorded::Full => Err(AuthError::Overloaded),
         }
