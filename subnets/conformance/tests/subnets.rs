@@ -140,3 +140,93 @@ macro_rules! subnet {
 subnet!(text_generation, conformance::TEXT_GENERATION, ::text_generation::TextGeneration);
 subnet!(image_aesthetics, conformance::IMAGE_AESTHETICS, ::image_aesthetics::ImageAesthetics);
 subnet!(price_prediction, conformance::PRICE_PREDICTION, ::price_prediction::PricePrediction);
+
+/// Polls a future that is ready at once (the replay feeds do no I/O), without an async runtime.
+fn ready<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("a replay feed answered later"),
+    }
+}
+
+/// The host-side price feeds (`framework/feeds`) speak the price-prediction plugin's feed
+/// contract: the default replay's values make tasks at many moments, the truth it gives once the
+/// task's settlement delay has passed is scored, a value taken inside an outage of the series is
+/// refused as stale, and a snapshot older than one replayed candle is refused.
+#[test]
+fn feeds_crate_values_make_price_prediction_tasks() {
+    use std::sync::Arc;
+
+    use feeds::{BTC_USDT_FEED, Feeds, FeedsConfig, ManualClock, ReplayConfig, ReplayStart, SourceConfig, Window};
+    use ::price_prediction::PricePrediction;
+
+    const START_MS: u64 = 1_800_000_000_000;
+    let manifest = testing::manifest::<PricePrediction>();
+    let context = |feeds: &Feeds, seed: u64, unix_ms: u64| {
+        let values = ready(feeds.values(&manifest.feeds, unix_ms)).unwrap();
+        let feeds = values.into_iter().map(|v| wire::FeedValue { name: v.name, value: v.value }).collect();
+        wire::Context { seed, block: 0, unix_ms, feeds }
+    };
+
+    // The validator's default: the bundled series replayed at 1440×, from the start of 2018.
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let feeds = Feeds::from_config(&FeedsConfig::default(), clock.clone()).unwrap();
+    feeds.resolve(&manifest.feeds).unwrap();
+    let (mut scored, mut ended) = (0, 0);
+    // Every 7 minutes of wall time (42 replayed candles, a week of market time) for two days:
+    // eight years of market time, so the replay also runs past the end of the series.
+    for step in 0..420u64 {
+        clock.set(START_MS + step * 420_000 + 1_234);
+        let snapshot = match ready(feeds.snapshot(&manifest.feeds)) {
+            Ok(snapshot) => snapshot,
+            Err(err) => {
+                assert!(err.to_string().contains("past the end of its series"), "step {step}: {err}");
+                ended += 1;
+                continue;
+            }
+        };
+        let values = snapshot.values.into_iter().map(|v| wire::FeedValue { name: v.name, value: v.value });
+        let ctx = wire::Context { seed: step, block: step, unix_ms: snapshot.unix_ms, feeds: values.collect() };
+        let task = testing::make_task::<PricePrediction>(&ctx).unwrap_or_else(|e| panic!("step {step}: {e}"));
+        let wire::Settlement::Delayed(delay_ms) = task.settlement else { panic!("step {step}: settles at once") };
+        let public = testing::decode_task::<PricePrediction>(&task).unwrap().public;
+        let window =
+            Window { first_open_ms: public.first_open_ms, interval_ms: public.interval_ms, count: public.horizon };
+        let truth = match ready(feeds.realised(BTC_USDT_FEED, window, snapshot.unix_ms + delay_ms)) {
+            Ok(truth) => truth,
+            // A horizon reaching past the series' end can never settle.
+            Err(err) => {
+                assert!(err.to_string().contains("past the end of its series"), "step {step}: {err}");
+                ended += 1;
+                continue;
+            }
+        };
+        let last = public.candles[public.candles.len() - 1].close;
+        let body = serde_json::json!({ "task_id": public.task_id, "closes": vec![last; public.horizon as usize] });
+        let responses = [testing::ok_response(0, &body, 50)];
+        let scores = testing::score::<PricePrediction>(&task, &responses, Some(&truth.to_json())).unwrap();
+        assert_eq!(scores.values.len(), 1);
+        assert!((0.0..=1.0).contains(&scores.values[0]), "step {step}: {}", scores.values[0]);
+        scored += 1;
+    }
+    assert!(scored >= 400 && ended >= 1, "{scored} rounds scored, {ended} past the series' end");
+
+    // Inside the 32-hour outage of 2018-02-08 the value is honest, so its newest candle is too
+    // old: the plugin refuses it as stale and the round is skipped, as the contract says.
+    let start = ReplayStart::Time("2018-02-08 12:00:00".into());
+    let config = FeedsConfig(
+        [(BTC_USDT_FEED.to_owned(), SourceConfig::Replay(ReplayConfig { start, ..ReplayConfig::default() }))].into(),
+    );
+    let gap = Feeds::from_config(&config, Arc::new(ManualClock::new(START_MS))).unwrap();
+    let err = testing::make_task::<PricePrediction>(&context(&gap, 1, START_MS)).unwrap_err();
+    assert!(err.contains("is stale"), "{err}");
+    // Twenty replayed candles later, past the outage, the window spans it and is accepted.
+    testing::make_task::<PricePrediction>(&context(&gap, 1, START_MS + 200_000)).unwrap();
+
+    // A snapshot older than one replayed candle (10 s of wall time at 1440×) is refused.
+    let mut stale = context(&feeds, 2, START_MS + 420_000);
+    stale.unix_ms += 10_001;
+    let err = testing::make_task::<PricePrediction>(&stale).unwrap_err();
+    assert!(err.contains("captured"), "{err}");
+}
