@@ -142,7 +142,7 @@ subnet!(image_aesthetics, conformance::IMAGE_AESTHETICS, ::image_aesthetics::Ima
 subnet!(price_prediction, conformance::PRICE_PREDICTION, ::price_prediction::PricePrediction);
 
 /// Polls a future that is ready at once (the replay feeds do no I/O), without an async runtime.
-fn ready<T>(future: impl std::future::Future<Output = T>) -> T {
+fn ready<T>(future: impl Future<Output = T>) -> T {
     let mut future = std::pin::pin!(future);
     match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
         std::task::Poll::Ready(value) => value,
