@@ -158,8 +158,8 @@ fn ready<T>(future: impl Future<Output = T>) -> T {
 fn feeds_crate_values_make_price_prediction_tasks() {
     use std::sync::Arc;
 
-    use feeds::{BTC_USDT_FEED, Feeds, FeedsConfig, ManualClock, ReplayConfig, ReplayStart, SourceConfig, Window};
     use ::price_prediction::PricePrediction;
+    use feeds::{BTC_USDT_FEED, Feeds, FeedsConfig, ManualClock, ReplayConfig, ReplayStart, SourceConfig, Window};
 
     const START_MS: u64 = 1_800_000_000_000;
     let manifest = testing::manifest::<PricePrediction>();
