@@ -6,7 +6,7 @@
 //! `cargo run -p price-prediction --example record_sample_batch`
 
 use price_prediction::feed::closed_window;
-use price_prediction::{FEED, HORIZON, PAIR, PriceFeed, PricePrediction, RealisedCandles, parse_csv};
+use price_prediction::{Candle, FEED, HORIZON, PAIR, PriceFeed, PricePrediction, RealisedCandles};
 use sdk_guest::testing::{self, Batch, BatchResponse, BatchTask};
 use sdk_guest::{Outcome, wire};
 use serde_json::json;
@@ -16,7 +16,21 @@ const H4: u64 = 14_400_000;
 const CUT: usize = 493;
 
 fn main() {
-    let series = parse_csv(include_str!("../data/btcusdt_binance_4h_last500.csv")).expect("the bundled CSV parses");
+    let pair: feeds::Pair = PAIR.parse().expect("the pair");
+    let csv = include_str!("../data/btcusdt_binance_4h_last500.csv");
+    let series: Vec<Candle> = feeds::Series::parse_csv(pair, H4, csv)
+        .expect("the bundled CSV parses")
+        .candles()
+        .iter()
+        .map(|c| Candle {
+            open_time_ms: c.open_time_ms,
+            open: c.open,
+            high: c.high,
+            low: c.low,
+            close: c.close,
+            volume: c.volume,
+        })
+        .collect();
     let as_of_ms = series[CUT].open_time_ms + H4 + 90_000;
     let feed = PriceFeed {
         pair: PAIR.to_owned(),

@@ -1,11 +1,8 @@
-//! Candles, the `price:BTC-USDT` feed value, the settlement truth, and the bundled CSV format.
+//! Candles, the `price:BTC-USDT` feed value and the settlement truth.
 //!
-//! These types are the wire contract between the validator's price feed (the replay of the
-//! bundled series, or a live exchange) and this plugin; the crate's README describes them field by
-//! field. They are plain data with validation, usable natively so that the validator's feed code
-//! shares them instead of re-declaring them.
-
-use std::fmt;
+//! These types are this plugin's side of the wire contract with the validator's price feed (the
+//! replay of the bundled series, or a live exchange; `framework/feeds`); the crate's README
+//! describes them field by field, and `subnets/conformance` checks that the two sides agree.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -138,139 +135,9 @@ pub fn closed_window(series: &[Candle], interval_ms: u64, as_of_ms: u64, n: usiz
     &series[end.saturating_sub(n)..end]
 }
 
-/// An error reading the bundled candle CSV, with its 1-based line number.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CsvError {
-    /// 1-based line number (the header is line 1).
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for CsvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
-
-impl std::error::Error for CsvError {}
-
-/// The header of the bundled CSV files (Binance's kline columns).
-pub const CSV_HEADER: &str = "Open time,Open,High,Low,Close,Volume,Close time,Quote asset volume,Number of trades,\
-Taker buy base asset volume,Taker buy quote asset volume,Ignore";
-
-/// Parses the bundled candle CSV (`data/btcusdt_binance_4h_*.csv`): Binance's kline columns with
-/// the header [`CSV_HEADER`], times written `YYYY-MM-DD HH:MM:SS.ffffff` in UTC (possibly with
-/// trailing spaces). Only open time, open, high, low, close and volume are kept. Each candle is
-/// validated with [`Candle::validate`], and opening times must strictly increase.
-pub fn parse_csv(text: &str) -> Result<Vec<Candle>, CsvError> {
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
-    let err = |line: usize, message: String| CsvError { line, message };
-    match lines.next() {
-        Some((_, header)) if header.trim() == CSV_HEADER => {}
-        Some((line, _)) => return Err(err(line, "unexpected header (want Binance's kline columns)".to_owned())),
-        None => return Err(err(1, "empty file".to_owned())),
-    }
-    let mut candles: Vec<Candle> = Vec::new();
-    for (line, row) in lines {
-        if row.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = row.split(',').map(str::trim).collect();
-        if fields.len() != 12 {
-            return Err(err(line, format!("{} fields, want 12", fields.len())));
-        }
-        let number = |i: usize, name: &str| -> Result<f64, CsvError> {
-            fields[i].parse::<f64>().map_err(|e| err(line, format!("{name} {:?}: {e}", fields[i])))
-        };
-        let candle = Candle {
-            open_time_ms: parse_utc_ms(fields[0]).map_err(|m| err(line, format!("open time: {m}")))?,
-            open: number(1, "open")?,
-            high: number(2, "high")?,
-            low: number(3, "low")?,
-            close: number(4, "close")?,
-            volume: number(5, "volume")?,
-        };
-        candle.validate().map_err(|m| err(line, m))?;
-        if let Some(prev) = candles.last()
-            && candle.open_time_ms <= prev.open_time_ms
-        {
-            return Err(err(line, "open time does not increase".to_owned()));
-        }
-        candles.push(candle);
-    }
-    Ok(candles)
-}
-
-/// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC) to milliseconds since the Unix epoch.
-pub fn parse_utc_ms(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let bad = || format!("{text:?} is not `YYYY-MM-DD HH:MM:SS[.ffffff]`");
-    let (date, time) = text.split_once(' ').ok_or_else(bad)?;
-    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
-    let num = |s: &str, len: usize| -> Result<u64, String> {
-        if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        s.parse::<u64>().map_err(|_| bad())
-    };
-    let mut d = date.split('-');
-    let (y, m, day) =
-        (num(d.next().ok_or_else(bad)?, 4)?, num(d.next().ok_or_else(bad)?, 2)?, num(d.next().ok_or_else(bad)?, 2)?);
-    let mut t = hms.split(':');
-    let (hh, mm, ss) =
-        (num(t.next().ok_or_else(bad)?, 2)?, num(t.next().ok_or_else(bad)?, 2)?, num(t.next().ok_or_else(bad)?, 2)?);
-    if d.next().is_some() || t.next().is_some() || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 {
-        return Err(bad());
-    }
-    if y < 1970 || !(1..=12).contains(&m) || day == 0 || day > days_in_month(y, m) || hh > 23 || mm > 59 || ss > 59 {
-        return Err(bad());
-    }
-    // Milliseconds: the first three fraction digits, right-padded with zeros.
-    let ms = frac.bytes().chain(std::iter::repeat(b'0')).take(3).fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
-    Ok(days_since_epoch(y, m, day) * 86_400_000 + hh * 3_600_000 + mm * 60_000 + ss * 1_000 + ms)
-}
-
-fn is_leap(y: u64) -> bool {
-    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
-}
-
-fn days_in_month(y: u64, m: u64) -> u64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to the given date (year ≥ 1970).
-fn days_since_epoch(y: u64, m: u64, d: u64) -> u64 {
-    let years = y - 1970;
-    // Leap years in [1970, y): those divisible by 4, minus by 100, plus by 400, counted from year 0.
-    let leaps_before = |year: u64| year / 4 - year / 100 + year / 400;
-    let leap_days = leaps_before(y - 1) - leaps_before(1969);
-    let month_days: u64 = (1..m).map(|mm| days_in_month(y, mm)).sum();
-    years * 365 + leap_days + month_days + d - 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_times_parse() {
-        assert_eq!(parse_utc_ms("1970-01-01 00:00:00"), Ok(0));
-        assert_eq!(parse_utc_ms("2018-01-01 00:00:00.000000 "), Ok(1_514_764_800_000));
-        assert_eq!(parse_utc_ms("2020-02-29 12:00:00.5"), Ok(1_582_977_600_500));
-        assert_eq!(parse_utc_ms("2026-01-12 15:59:59.999000"), Ok(1_768_233_599_999));
-        assert_eq!(parse_utc_ms("2000-03-01 00:00:00"), Ok(951_868_800_000));
-        for bad in
-            ["", "2018-01-01", "2018-13-01 00:00:00", "2019-02-29 00:00:00", "2018-01-01 24:00:00", "18-1-1 0:0:0"]
-        {
-            assert!(parse_utc_ms(bad).is_err(), "{bad:?}");
-        }
-    }
 
     fn candle(t: u64, close: f64) -> Candle {
         Candle { open_time_ms: t, open: close, high: close, low: close, close, volume: 1.0 }
@@ -304,22 +171,5 @@ mod tests {
         let truth = RealisedCandles::from_series("X-Y", h, &series, 5 * h, 3);
         assert_eq!(truth.candles.iter().map(|c| c.open_time_ms / h).collect::<Vec<_>>(), [5, 6, 7]);
         assert!(RealisedCandles::from_series("X-Y", h, &series, 20 * h, 3).candles.is_empty());
-    }
-
-    #[test]
-    fn csv_errors_name_the_line() {
-        assert_eq!(parse_csv("").unwrap_err().line, 1);
-        assert_eq!(parse_csv("a,b\n").unwrap_err().line, 1);
-        let row = "2018-01-01 00:00:00.000000 ,1.0,2.0,0.5,1.5,3.0,2018-01-01 03:59:59.999000 ,1,1,1,1,0";
-        let text = format!("{CSV_HEADER}\n{row}\n");
-        let candles = parse_csv(&text).unwrap();
-        assert_eq!(candles.len(), 1);
-        assert_eq!(candles[0].close, 1.5);
-        let twice = format!("{CSV_HEADER}\n{row}\n{row}\n");
-        assert_eq!(parse_csv(&twice).unwrap_err().line, 3);
-        let short = format!("{CSV_HEADER}\n1,2,3\n");
-        assert_eq!(parse_csv(&short).unwrap_err().line, 2);
-        let bad = format!("{CSV_HEADER}\n{}\n", row.replace(",1.5,", ",x,"));
-        assert!(parse_csv(&bad).unwrap_err().message.contains("close"));
     }
 }

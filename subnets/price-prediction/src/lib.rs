@@ -27,7 +27,7 @@ use schemars::JsonSchema;
 use sdk_guest::{Context, Defaults, Manifest, Mechanism, Response, Scores, Task};
 use serde::{Deserialize, Serialize};
 
-pub use crate::feed::{Candle, CsvError, PriceFeed, RealisedCandles, parse_csv};
+pub use crate::feed::{Candle, PriceFeed, RealisedCandles};
 
 /// The pair this mechanism forecasts.
 pub const PAIR: &str = "BTC-USDT";

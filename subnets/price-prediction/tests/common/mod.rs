@@ -4,7 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use price_prediction::feed::closed_window;
-use price_prediction::{Candle, FEED, HORIZON, PAIR, PriceFeed, PricePrediction, RealisedCandles, parse_csv};
+use price_prediction::{Candle, FEED, HORIZON, PAIR, PriceFeed, PricePrediction, RealisedCandles};
 use sdk_guest::{testing, wire};
 use serde_json::json;
 
@@ -17,7 +17,7 @@ pub const FEED_LEN: usize = 200;
 
 /// The last 500 real BTC/USDT 4-hour candles bundled with the crate.
 pub fn series() -> Vec<Candle> {
-    parse_csv(include_str!("../../data/btcusdt_binance_4h_last500.csv")).expect("the bundled CSV parses")
+    parse_csv(include_str!("../../data/btcusdt_binance_4h_last500.csv"))
 }
 
 /// The feed value a live feed would publish a few minutes after candle `cut` closed.
@@ -137,4 +137,22 @@ pub fn parts(task: &wire::Task) -> (Vec<u8>, Vec<u8>, Option<u64>) {
         wire::Settlement::Delayed(ms) => Some(ms),
     };
     (task.public.clone(), task.private.clone(), delay)
+}
+
+/// Parses a bundled candle CSV with the host side's parser (`feeds`), as the plugin's candles.
+pub fn parse_csv(text: &str) -> Vec<Candle> {
+    let pair: feeds::Pair = PAIR.parse().expect("the pair");
+    let series = feeds::Series::parse_csv(pair, H4, text).expect("the bundled CSV parses");
+    series
+        .candles()
+        .iter()
+        .map(|c| Candle {
+            open_time_ms: c.open_time_ms,
+            open: c.open,
+            high: c.high,
+            low: c.low,
+            close: c.close,
+            volume: c.volume,
+        })
+        .collect()
 }
