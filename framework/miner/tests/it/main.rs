@@ -5,6 +5,7 @@
 //! the two committed test wallets plus deterministic extra validators.
 
 mod config;
+mod interop;
 mod pipeline;
 mod queue;
 mod socket;
