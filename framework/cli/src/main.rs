@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod btauth_cmd;
+mod miner_cmd;
 mod plugin_cmd;
 mod template;
 mod wallet_cmd;
@@ -39,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: wallet_cmd::WalletCommand,
     },
+    /// Miners: copy a template into a new crate, or run one (serves until Ctrl-C).
+    Miner {
+        #[command(subcommand)]
+        command: miner_cmd::MinerCommand,
+    },
     /// `btauth/1` signed requests: sign and verify by hand to debug auth between stacks.
     Btauth {
         #[command(subcommand)]
@@ -66,6 +72,7 @@ fn main() -> ExitCode {
         Command::Yuma { command } => yuma_cmd::run(command),
         Command::Plugin { command } => plugin_cmd::run(command),
         Command::Wallet { command } => wallet_cmd::run(command),
+        Command::Miner { command } => miner_cmd::run(command),
         Command::Btauth { command } => btauth_cmd::run(command),
     };
     match result {

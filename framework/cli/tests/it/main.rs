@@ -5,6 +5,7 @@
 mod bad_input;
 mod btauth;
 mod check;
+mod miner;
 mod plugin;
 mod run;
 mod wallet;

@@ -1,0 +1,234 @@
+//! `subnetkit miner new` and `miner run`.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use protocol::btauth;
+
+use crate::{EXIT_BAD_INPUT, run, subnetkit};
+
+const TEMPLATES: [&str; 2] = ["price-prediction", "image-aesthetics"];
+
+/// The test wallets (copied from `framework/protocol/tests/data/wallets`).
+fn wallets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wallets")
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+#[test]
+fn new_copies_each_template_as_a_standalone_crate() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    for template in TEMPLATES {
+        let dir = scratch.path().join(template);
+        let out = run(&["miner", "new", "--template", template, path_str(&dir)]);
+        out.assert_code(0);
+        assert_eq!(out.stdout.trim(), path_str(&dir));
+        for file in ["Cargo.toml", "Cargo.lock", "README.md", "src/lib.rs", "tests/it/main.rs"] {
+            assert!(dir.join(file).is_file(), "{template}: {file} missing");
+        }
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
+        assert!(!manifest.contains("workspace = true") && !manifest.contains(".workspace"), "{manifest}");
+        assert!(manifest.contains("\n[workspace]\n"), "{manifest}");
+        assert!(manifest.contains(&format!("name = \"miner-{template}\"")), "{manifest}");
+        // Path dependencies point at this source tree, absolutely.
+        let miner = Path::new(env!("CARGO_MANIFEST_DIR")).join("../miner").canonicalize().expect("miner crate");
+        assert!(manifest.contains(&format!("miner = {{ path = \"{}\" }}", miner.display())), "{manifest}");
+        assert!(manifest.contains("[lints.rust]"), "{manifest}");
+
+        // A directory that is not empty is refused.
+        let again = run(&["miner", "new", "--template", template, path_str(&dir)]);
+        again.assert_code(EXIT_BAD_INPUT);
+        assert_eq!(again.stderr.lines().count(), 1, "{}", again.stderr);
+        assert!(again.stderr.starts_with("error: ") && again.stderr.contains("not empty"), "{}", again.stderr);
+    }
+    let unknown = run(&["miner", "new", "--template", "weather", path_str(&scratch.path().join("w"))]);
+    unknown.assert_code(EXIT_BAD_INPUT);
+    assert_eq!(unknown.stderr, "error: unknown template `weather` (known: price-prediction, image-aesthetics)\n");
+}
+
+/// One generated crate type-checks on its own, offline, with the versions of this tree's lock
+/// file (about a minute with a warm target directory).
+#[test]
+fn a_generated_crate_checks_offline() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path().join("my-miner");
+    run(&["miner", "new", "--template", "price-prediction", path_str(&dir)]).assert_code(0);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args(["check", "--offline", "--all-targets", "--quiet"])
+        .current_dir(&dir)
+        .output()
+        .expect("cargo starts");
+    assert!(output.status.success(), "cargo check failed:\n{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A running `subnetkit miner run`, killed on drop.
+struct Running {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Running {
+    let mut child = Command::new(subnetkit().get_program())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("subnetkit starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("reads the address");
+    let address = line.trim().to_owned();
+    assert!(address.starts_with("127.0.0.1:") && !address.ends_with(":0"), "first line: {line:?}");
+    Running { child, address }
+}
+
+fn account(wallet: &str) -> protocol::Keypair {
+    protocol::wallet::load_hotkey(&wallets(), wallet, "default").expect("test wallet")
+}
+
+fn metagraph(dir: &Path) -> PathBuf {
+    let graph = serde_json::json!([{"netuid": 11, "neurons": [
+        {"uid": 0, "hotkey": account("validator").account().to_ss58(), "stake": 1_000_000, "validator_permit": true},
+        {"uid": 1, "hotkey": account("miner").account().to_ss58(), "stake": 0, "validator_permit": false},
+    ]}]);
+    let path = dir.join("metagraph.json");
+    std::fs::write(&path, serde_json::to_vec(&graph).expect("JSON")).expect("write metagraph");
+    path
+}
+
+/// A price-prediction task with 120 candles.
+fn price_task() -> serde_json::Value {
+    let interval = 14_400_000_u64;
+    let candles: Vec<serde_json::Value> = (0..120_u64)
+        .map(|i| {
+            let close = 90_000.0 + 500.0 * ((i as f64) / 7.0).sin();
+            serde_json::json!({"open_time_ms": 1_760_000_000_000 + i * interval, "open": close, "high": close + 100.0,
+                "low": close - 100.0, "close": close, "volume": 10.0})
+        })
+        .collect();
+    serde_json::json!({"task_id": "BTC-USDT-test", "pair": "BTC-USDT", "interval_ms": interval, "candles": candles,
+        "horizon": 6, "first_open_ms": 1_760_000_000_000 + 120 * interval, "coverage": 0.8})
+}
+
+#[test]
+fn run_serves_health_and_answers_a_signed_task() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let graph = metagraph(scratch.path());
+    let config = scratch.path().join("config.json");
+    std::fs::write(&config, r#"{"forecaster": {"method": "drift", "lookback": 30}}"#).expect("write config");
+    let miner = start(&[
+        "miner",
+        "run",
+        "--subnet",
+        "price-prediction",
+        "--wallet",
+        "miner",
+        "--hotkey",
+        "default",
+        "--wallet-path",
+        path_str(&wallets()),
+        "--listen",
+        "127.0.0.1:0",
+        "--metagraph",
+        path_str(&graph),
+        "--config",
+        path_str(&config),
+    ]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let health: serde_json::Value = serde_json::from_slice(
+            &client
+                .get(format!("http://{}/health", miner.address))
+                .send()
+                .await
+                .expect("health")
+                .bytes()
+                .await
+                .expect("body"),
+        )
+        .expect("JSON");
+        assert_eq!(health["status"], "ok");
+        assert_eq!(health["hotkey"], account("miner").account().to_ss58());
+        assert_eq!(health["subnets"][0]["netuid"], 11);
+
+        let body = serde_json::to_vec(&price_task()).expect("JSON");
+        let target = "/price-prediction/task";
+        let request = btauth::Request { method: "POST", target, body: &body };
+        let headers =
+            btauth::sign(&account("validator"), &request, Some(&account("miner").account()), btauth::now_ns())
+                .expect("signed");
+        let mut post =
+            client.post(format!("http://{}{target}", miner.address)).header("content-type", "application/json");
+        for (name, value) in headers.to_pairs() {
+            post = post.header(name, value);
+        }
+        let response = post.body(body).send().await.expect("task");
+        assert_eq!(response.status(), 200);
+        let answer: serde_json::Value = serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON");
+        assert_eq!(answer["task_id"], "BTC-USDT-test");
+        let closes = answer["closes"].as_array().expect("closes");
+        assert_eq!(closes.len(), 6);
+        assert!(closes.iter().all(|c| c.as_f64().is_some_and(|c| c > 80_000.0 && c < 100_000.0)), "{answer}");
+
+        // Unsigned: refused by the server.
+        let unsigned = client.post(format!("http://{}{target}", miner.address)).body("{}").send().await.expect("task");
+        assert_eq!(unsigned.status(), 401);
+    });
+}
+
+#[test]
+fn run_refuses_bad_input_with_one_error_line() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let graph = metagraph(scratch.path());
+    let bad_config = scratch.path().join("bad.json");
+    std::fs::write(&bad_config, r#"{"forecaster": {"method": "holt", "alpha": 2}}"#).expect("write");
+    let wallet_path = path_str(&wallets()).to_owned();
+    let base = |subnet: &'static str, wallet: &'static str| {
+        vec![
+            "miner".to_owned(),
+            "run".to_owned(),
+            "--subnet".to_owned(),
+            subnet.to_owned(),
+            "--wallet".to_owned(),
+            wallet.to_owned(),
+            "--hotkey".to_owned(),
+            "default".to_owned(),
+            "--wallet-path".to_owned(),
+            wallet_path.clone(),
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+            "--metagraph".to_owned(),
+            path_str(&graph).to_owned(),
+        ]
+    };
+    let mut bad_config_args = base("price-prediction", "miner");
+    bad_config_args.extend(["--config".to_owned(), path_str(&bad_config).to_owned()]);
+    let mut missing_graph = base("image-aesthetics", "miner");
+    missing_graph[13] = path_str(&scratch.path().join("nope.json")).to_owned();
+    let cases: [(Vec<String>, &str); 4] = [
+        (base("price-prediction", "nobody"), "cannot load hotkey nobody/default"),
+        (bad_config_args, "forecaster.alpha: 2 is outside (0, 1]"),
+        (base("weather", "miner"), "unknown template `weather`"),
+        (missing_graph, "nope.json"),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args);
+        out.assert_code(EXIT_BAD_INPUT);
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert!(out.stderr.starts_with("error: ") && out.stderr.contains(expected), "{expected:?} in {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+    }
+}
