@@ -230,3 +230,16 @@ fn feeds_crate_values_make_price_prediction_tasks() {
     let err = testing::make_task::<PricePrediction>(&stale).unwrap_err();
     assert!(err.contains("captured"), "{err}");
 }
+
+/// The miner templates carry their own copies of the wire types (a template must not depend on
+/// a subnet's crate); their JSON Schemas are exactly the plugins', so what a miner sends passes
+/// the validator's schema check and the miner server checks tasks against what plugins make.
+#[test]
+fn miner_templates_speak_the_plugins_schemas() {
+    let price = testing::manifest::<::price_prediction::PricePrediction>();
+    assert_eq!(miner_price_prediction::task_schema(), price.task_schema);
+    assert_eq!(miner_price_prediction::response_schema(), price.response_schema);
+    let image = testing::manifest::<::image_aesthetics::ImageAesthetics>();
+    assert_eq!(miner_image_aesthetics::task_schema(), image.task_schema);
+    assert_eq!(miner_image_aesthetics::response_schema(), image.response_schema);
+}
