@@ -31,6 +31,7 @@ struct Template {
 const TEMPLATES: &[Template] = &[
     Template { subnet: "price-prediction", dir: "miner-price-prediction", build: price_prediction },
     Template { subnet: "image-aesthetics", dir: "miner-image-aesthetics", build: image_aesthetics },
+    Template { subnet: "text-generation", dir: "miner-text-generation", build: text_generation },
 ];
 
 fn price_prediction(netuid: u16, config: Option<&str>) -> anyhow::Result<miner::Subnet> {
@@ -43,6 +44,15 @@ fn image_aesthetics(netuid: u16, config: Option<&str>) -> anyhow::Result<miner::
     use miner_image_aesthetics::{Config, ImageAestheticsMiner};
     let config = config.map_or_else(|| Ok(Config::default()), Config::from_json)?;
     Ok(ImageAestheticsMiner::new(config)?.into_subnet(netuid)?)
+}
+
+fn text_generation(netuid: u16, config: Option<&str>) -> anyhow::Result<miner::Subnet> {
+    use miner_text_generation::{Backend, GeneratorConfig, TextGenerationMiner};
+    let config: GeneratorConfig = match config {
+        Some(text) => serde_json::from_str(text).context("invalid text-generation config")?,
+        None => GeneratorConfig::default(),
+    };
+    Ok(TextGenerationMiner::new(Backend::from_config(&config)?).into_subnet(netuid)?)
 }
 
 fn template(name: &str) -> anyhow::Result<&'static Template> {

@@ -242,4 +242,7 @@ fn miner_templates_speak_the_plugins_schemas() {
     let image = testing::manifest::<::image_aesthetics::ImageAesthetics>();
     assert_eq!(miner_image_aesthetics::task_schema(), image.task_schema);
     assert_eq!(miner_image_aesthetics::response_schema(), image.response_schema);
+    let text = testing::manifest::<::text_generation::TextGeneration>();
+    assert_eq!(miner_text_generation::task_schema(), text.task_schema);
+    assert_eq!(miner_text_generation::response_schema(), text.response_schema);
 }

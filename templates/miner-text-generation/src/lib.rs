@@ -31,6 +31,8 @@ mod generator;
 mod openai;
 #[cfg(feature = "smollm2")]
 pub mod smollm2;
+mod text_miner;
+mod wire;
 
 pub use config::{Backend, ConfigError, GeneratorConfig, OpenAiConfig, SmolLm2Config};
 pub use fallback::TestFallback;
@@ -39,6 +41,8 @@ pub use generator::{
     truncate_to_bytes,
 };
 pub use openai::OpenAiCompatible;
+pub use text_miner::{SUBNET, TextGenerationMiner, response_schema, task_schema};
+pub use wire::{Completion, Prompt, TaskKind};
 
 /// The environment variable naming the SmolLM2 GGUF file when the config gives no path.
 pub const SMOLLM2_GGUF_ENV: &str = "SMOLLM2_GGUF";

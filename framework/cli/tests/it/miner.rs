@@ -8,7 +8,7 @@ use protocol::btauth;
 
 use crate::{EXIT_BAD_INPUT, run, subnetkit};
 
-const TEMPLATES: [&str; 2] = ["price-prediction", "image-aesthetics"];
+const TEMPLATES: [&str; 3] = ["price-prediction", "image-aesthetics", "text-generation"];
 
 /// The test wallets (copied from `framework/protocol/tests/data/wallets`).
 fn wallets() -> PathBuf {
@@ -47,7 +47,10 @@ fn new_copies_each_template_as_a_standalone_crate() {
     }
     let unknown = run(&["miner", "new", "--template", "weather", path_str(&scratch.path().join("w"))]);
     unknown.assert_code(EXIT_BAD_INPUT);
-    assert_eq!(unknown.stderr, "error: unknown template `weather` (known: price-prediction, image-aesthetics)\n");
+    assert_eq!(
+        unknown.stderr,
+        "error: unknown template `weather` (known: price-prediction, image-aesthetics, text-generation)\n"
+    );
 }
 
 /// One generated crate type-checks on its own, offline, with the versions of this tree's lock
