@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod btauth_cmd;
+mod localnet_cmd;
 mod miner_cmd;
 mod plugin_cmd;
 mod template;
@@ -50,6 +51,8 @@ enum Command {
         #[command(subcommand)]
         command: btauth_cmd::BtauthCommand,
     },
+    /// The embedded local chain: `localnet init --genesis FILE`, then `localnet` serves it.
+    Localnet(localnet_cmd::LocalnetArgs),
 }
 
 /// How a command ended, beyond plain success.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Wallet { command } => wallet_cmd::run(command),
         Command::Miner { command } => miner_cmd::run(command),
         Command::Btauth { command } => btauth_cmd::run(command),
+        Command::Localnet(args) => localnet_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -85,4 +89,38 @@ fn main() -> ExitCode {
         }
         Err(Failure::Mismatch) => ExitCode::from(EXIT_MISMATCH),
     }
+}
+
+/// Logs to stderr through `tracing`, filtered by `RUST_LOG` (default `info`).
+pub(crate) fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Completes on Ctrl-C, or SIGTERM on Unix.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
 }

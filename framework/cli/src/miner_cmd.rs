@@ -5,11 +5,13 @@
 //! a config file.
 
 use std::io::Write as _;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
+use chain::Chain as _;
 use clap::{Args, Subcommand};
 
 use crate::Failure;
@@ -69,8 +71,8 @@ pub(crate) enum MinerCommand {
     New(NewArgs),
     /// Run a template's miner: serve its subnet, authenticated as the hotkey, until Ctrl-C.
     ///
-    /// Validators are authorised from a metagraph file (`--metagraph`, re-read every 30 s); a
-    /// chain-backed metagraph is not available yet.
+    /// Validators are authorised from the chain's metagraph (`--chain`) or a metagraph file
+    /// (`--metagraph`), re-read every 30 s.
     Run(RunArgs),
 }
 
@@ -106,12 +108,19 @@ pub(crate) struct RunArgs {
     /// stdout.
     #[arg(long, default_value = "0.0.0.0:8091")]
     listen: SocketAddr,
-    /// Metagraph file: a JSON array of `{"netuid", "neurons": [{"uid", "hotkey", "stake",
-    /// "validator_permit"}]}` (a chain-backed source will come later).
+    /// The chain to read the metagraph from: the local chain's URL (`http://127.0.0.1:9944`,
+    /// see `subnetkit localnet`). Needs `--netuid`; the hotkey must be registered there.
+    #[arg(long, value_name = "URL", required_unless_present = "metagraph", conflicts_with = "metagraph")]
+    chain: Option<String>,
+    /// With `--chain`: publish this address and the bound port as the neuron's axon on start.
+    #[arg(long, value_name = "IP", requires = "chain")]
+    external_ip: Option<IpAddr>,
+    /// Metagraph file instead of a chain: a JSON array of `{"netuid", "neurons": [{"uid",
+    /// "hotkey", "stake", "validator_permit"}]}`.
     #[arg(long, value_name = "FILE")]
-    metagraph: PathBuf,
-    /// The subnet's netuid [default: the only subnet in the metagraph file].
-    #[arg(long)]
+    metagraph: Option<PathBuf>,
+    /// The subnet's netuid [default with `--metagraph`: the only subnet in the file].
+    #[arg(long, required_unless_present = "metagraph")]
     netuid: Option<u16>,
     /// The template's JSON config file (see its README) [default: its defaults].
     #[arg(long, value_name = "FILE")]
@@ -245,43 +254,69 @@ fn serve(args: &RunArgs) -> Result<(), Failure> {
         None => None,
         Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?),
     };
-    let netuid = match args.netuid {
-        Some(netuid) => netuid,
-        None => only_netuid(&args.metagraph)?,
+    let netuid = match (args.netuid, &args.metagraph) {
+        (Some(netuid), _) => netuid,
+        (None, Some(path)) => only_netuid(path)?,
+        (None, None) => return Err(anyhow::anyhow!("--netuid is required with --chain").into()),
     };
     let subnet = (template.build)(netuid, config.as_deref()).with_context(|| match &args.config {
         Some(path) => format!("invalid config {}", path.display()),
         None => "cannot set up the miner".to_owned(),
     })?;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    crate::init_tracing();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async {
-        let state = miner::MinerState::new(keypair, miner::Options::default(), vec![subnet])
+        let state = miner::MinerState::new(keypair.clone(), miner::Options::default(), vec![subnet])
             .context("cannot set up the miner")?;
-        let source = miner::FileSource::new(&args.metagraph);
-        state
-            .refresh_metagraphs(&source)
-            .await
-            .with_context(|| format!("cannot load the metagraph of subnet {netuid}"))?;
-        let _refresh = state.spawn_metagraph_refresh(source, Duration::from_secs(30));
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr().context("cannot read the bound address")?;
-        let mut stdout = std::io::stdout();
-        writeln!(stdout, "{address}").and_then(|()| stdout.flush()).context("cannot write to stdout")?;
-        tracing::info!(subnet = template.subnet, netuid, hotkey = %state.hotkey(), "miner started");
-        miner::serve(listener, miner::router(state), shutdown_signal()).await.context("the server failed")?;
-        tracing::info!("miner stopped");
-        Ok::<(), anyhow::Error>(())
+        match (&args.chain, &args.metagraph) {
+            (Some(url), _) => {
+                let chain = Arc::new(localnet::Client::new(url).with_context(|| format!("--chain {url}"))?);
+                let metagraph =
+                    chain.metagraph(netuid).await.with_context(|| format!("cannot read subnet {netuid} from {url}"))?;
+                if metagraph.neuron(&keypair.account()).is_none() {
+                    bail!("hotkey {} is not registered on subnet {netuid} of {url}", keypair.account());
+                }
+                if let Some(ip) = args.external_ip {
+                    let axon = chain::Axon::http(ip, address.port());
+                    chain.serve_axon(&keypair, netuid, &axon).await.context("cannot publish the axon")?;
+                    tracing::info!(%ip, port = address.port(), "axon published");
+                }
+                let source = miner::ChainSource::new(chain);
+                run_server(&state, source, listener, template.subnet, netuid).await
+            }
+            (None, Some(path)) => {
+                run_server(&state, miner::FileSource::new(path), listener, template.subnet, netuid).await
+            }
+            (None, None) => bail!("pass --chain URL or --metagraph FILE"),
+        }
     })?;
+    Ok(())
+}
+
+/// Loads the first metagraph, keeps it fresh, prints the bound address and serves until a
+/// shutdown signal.
+async fn run_server<S: miner::MetagraphSource>(
+    state: &miner::MinerState,
+    source: S,
+    listener: tokio::net::TcpListener,
+    subnet: &str,
+    netuid: u16,
+) -> anyhow::Result<()> {
+    state.refresh_metagraphs(&source).await.with_context(|| format!("cannot load the metagraph of subnet {netuid}"))?;
+    let _refresh = state.spawn_metagraph_refresh(source, Duration::from_secs(30));
+    let address = listener.local_addr().context("cannot read the bound address")?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{address}").and_then(|()| stdout.flush()).context("cannot write to stdout")?;
+    tracing::info!(subnet, netuid, hotkey = %state.hotkey(), "miner started");
+    miner::serve(listener, miner::router(state.clone()), crate::shutdown_signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("miner stopped");
     Ok(())
 }
 
@@ -299,27 +334,4 @@ fn only_netuid(path: &Path) -> anyhow::Result<u16> {
         [one] => Ok(one.netuid),
         _ => bail!("{}: holds {} subnets; pass --netuid", path.display(), graphs.len()),
     }
-}
-
-/// Completes on Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

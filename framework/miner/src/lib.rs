@@ -58,7 +58,7 @@ mod subnet;
 
 pub use auth::AuthConfig;
 pub use error::Refusal;
-pub use metagraph::{FileSource, Metagraph, MetagraphSource, Neuron, SourceError};
+pub use metagraph::{ChainSource, FileSource, Metagraph, MetagraphSource, Neuron, SourceError};
 pub use miner::{Miner, MinerError, Task, Validator};
 pub use serve::{ServeOptions, serve, serve_with};
 pub use server::{ConfigError, MinerState, Options, RateLimit, RefreshTask, router};

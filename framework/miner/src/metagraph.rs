@@ -21,7 +21,6 @@ pub struct Neuron {
     /// The neuron's uid on the subnet.
     pub uid: u16,
     /// Its hotkey, as an SS58 address in JSON.
-    #[serde(with = "ss58")]
     pub hotkey: AccountId,
     /// Its stake, in rao (10⁻⁹ TAO).
     pub stake: u64,
@@ -135,6 +134,36 @@ impl MetagraphSource for FileSource {
     }
 }
 
+/// A metagraph source reading the chain through [`chain::Chain`]: the local chain's client, or
+/// the real chain's.
+pub struct ChainSource<C: ?Sized> {
+    chain: Arc<C>,
+}
+
+impl<C: ?Sized> ChainSource<C> {
+    /// A source reading `chain`.
+    pub fn new(chain: Arc<C>) -> ChainSource<C> {
+        ChainSource { chain }
+    }
+}
+
+impl<C: chain::Chain + ?Sized + 'static> MetagraphSource for ChainSource<C> {
+    async fn fetch(&self, netuid: u16) -> Result<Metagraph, SourceError> {
+        let graph = self.chain.metagraph(netuid).await.map_err(|error| SourceError::Other(Box::new(error)))?;
+        let neurons = graph
+            .neurons
+            .iter()
+            .map(|neuron| Neuron {
+                uid: neuron.uid,
+                hotkey: neuron.hotkey,
+                stake: neuron.stake,
+                validator_permit: neuron.validator_permit,
+            })
+            .collect();
+        Ok(Metagraph { netuid: graph.netuid, neurons })
+    }
+}
+
 /// A metagraph indexed by hotkey, with the time it was fetched.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
@@ -190,20 +219,5 @@ impl SnapshotCell {
 
     pub(crate) fn store(&self, snapshot: Arc<Snapshot>) {
         self.0.store(Some(snapshot));
-    }
-}
-
-/// Serde for [`AccountId`] as its SS58 address.
-mod ss58 {
-    use protocol::AccountId;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(account: &AccountId, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&account.to_ss58())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AccountId, D::Error> {
-        let address = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        AccountId::from_ss58(&address).map_err(serde::de::Error::custom)
     }
 }

@@ -84,6 +84,21 @@ impl FromStr for AccountId {
     }
 }
 
+/// Serialised as its SS58 address.
+impl serde::Serialize for AccountId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Deserialised from an SS58 address with the Bittensor prefix.
+impl<'de> serde::Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<AccountId, D::Error> {
+        let address = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        AccountId::from_ss58(&address).map_err(serde::de::Error::custom)
+    }
+}
+
 /// The prefix in its one-byte (< 64) or two-byte (< 16384) SS58 form.
 fn prefix_bytes(prefix: u16) -> Vec<u8> {
     assert!(prefix < 16_384, "SS58 prefixes are 14-bit");

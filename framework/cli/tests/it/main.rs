@@ -5,6 +5,7 @@
 mod bad_input;
 mod btauth;
 mod check;
+mod localnet;
 mod miner;
 mod plugin;
 mod run;

@@ -235,3 +235,82 @@ fn run_refuses_bad_input_with_one_error_line() {
         assert!(out.stdout.is_empty(), "{}", out.stdout);
     }
 }
+
+#[test]
+fn run_with_chain_publishes_its_axon_and_authorises_from_the_chain() {
+    use chain::Chain as _;
+
+    use crate::localnet::{Chain, init, key};
+
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let db = scratch.path().join("chain.sqlite");
+    init(scratch.path(), &db);
+    let chain = Chain::start(&db, 0);
+    let client = localnet::Client::new(&chain.url).expect("client");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (validator, miner_key, stranger) = (account("validator"), account("miner"), key(103));
+    runtime.block_on(async {
+        client.register(&key(1), 1, &validator.account()).await.expect("register validator");
+        client.register(&key(2), 1, &miner_key.account()).await.expect("register miner");
+        client.register(&key(3), 1, &stranger.account()).await.expect("register a neuron without stake");
+        client.add_stake(&key(1), &validator.account(), 1, 100_000_000_000).await.expect("stake");
+        client.advance_blocks(&key(200), 10).await.expect("an epoch hands out permits");
+        let graph = client.metagraph(1).await.expect("metagraph");
+        assert!(graph.neuron(&validator.account()).expect("validator").validator_permit);
+    });
+
+    let miner = start(&[
+        "miner",
+        "run",
+        "--subnet",
+        "price-prediction",
+        "--wallet",
+        "miner",
+        "--hotkey",
+        "default",
+        "--wallet-path",
+        path_str(&wallets()),
+        "--listen",
+        "127.0.0.1:0",
+        "--chain",
+        &chain.url,
+        "--netuid",
+        "1",
+        "--external-ip",
+        "127.0.0.2",
+    ]);
+    let port: u16 = miner.address.rsplit(':').next().and_then(|port| port.parse().ok()).expect("port");
+    runtime.block_on(async {
+        let graph = client.metagraph(1).await.expect("metagraph");
+        let axon = graph.neuron(&miner_key.account()).and_then(|neuron| neuron.axon.clone()).expect("axon published");
+        assert_eq!((axon.ip.to_string(), axon.port), ("127.0.0.2".to_owned(), port));
+
+        let body = serde_json::to_vec(&price_task()).expect("JSON");
+        let target = "/price-prediction/task";
+        let http = reqwest::Client::new();
+        for (caller, status) in [(&validator, 200), (&stranger, 403)] {
+            let request = btauth::Request { method: "POST", target, body: &body };
+            let headers = btauth::sign(caller, &request, Some(&miner_key.account()), btauth::now_ns()).expect("signed");
+            let mut post =
+                http.post(format!("http://{}{target}", miner.address)).header("content-type", "application/json");
+            for (name, value) in headers.to_pairs() {
+                post = post.header(name, value);
+            }
+            assert_eq!(post.body(body.clone()).send().await.expect("task").status(), status);
+        }
+    });
+
+    // A hotkey the chain does not know is refused at start, naming it.
+    let unknown = scratch.path().join("wallets");
+    let output = Command::new(subnetkit().get_program())
+        .args(["wallet", "new", "--name", "lost", "--hotkey", "default", "--wallet-path", path_str(&unknown)])
+        .output()
+        .expect("wallet new");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    subnetkit()
+        .args(["miner", "run", "--subnet", "price-prediction", "--wallet", "lost", "--hotkey", "default"])
+        .args(["--wallet-path", path_str(&unknown), "--listen", "127.0.0.1:0", "--chain", &chain.url, "--netuid", "1"])
+        .assert()
+        .code(EXIT_BAD_INPUT)
+        .stderr(predicates::str::contains("is not registered on subnet 1"));
+}
