@@ -86,6 +86,18 @@ mod tests {
         );
     }
 
+    /// The vector observed with the Python SDK (`generate_weight_hash`) for //Alice.
+    #[test]
+    fn hash_matches_the_python_sdk_vector() {
+        let alice = AccountId::from_ss58("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY").unwrap();
+        let reveal =
+            Reveal { uids: vec![0, 1], values: vec![65535, 32768], salt: (1..=8).collect(), version_key: 10_002_000 };
+        assert_eq!(
+            commit_hash(&alice, 1, &reveal).to_string(),
+            "0xaceee4db57f1360f0c69c649fbfa860cde9c068473fd3c090af292266ffbd69f"
+        );
+    }
+
     #[test]
     fn every_field_is_bound() {
         let (hotkey, reveal) = sample();
