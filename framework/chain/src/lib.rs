@@ -11,11 +11,13 @@
 mod commit;
 mod error;
 mod types;
+mod weights;
 
 pub use commit::{BadCommitHash, CommitHash, commit_hash};
 pub use error::ChainError;
 pub use protocol::{AccountId, Keypair};
 pub use types::{Axon, Hyperparams, Metagraph, NetUid, Neuron, Reveal, Uid, Weights, YumaVariant};
+pub use weights::{WeightsError, clip_to_max_weight, normalize, scores_to_weights};
 
 use async_trait::async_trait;
 

@@ -5,11 +5,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod btauth_cmd;
+mod demo;
 mod localnet_cmd;
 mod miner_cmd;
 mod plugin_cmd;
 mod template;
+mod validator_cmd;
 mod wallet_cmd;
+mod weights_cmd;
 mod yuma_cmd;
 
 /// Exit code for input the command cannot use (unreadable file, bad format, invalid field).
@@ -53,6 +56,19 @@ enum Command {
     },
     /// The embedded local chain: `localnet init --genesis FILE`, then `localnet` serves it.
     Localnet(localnet_cmd::LocalnetArgs),
+    /// The validator: host many subnets from one config; replay a stored round.
+    Validator {
+        #[command(subcommand)]
+        command: validator_cmd::ValidatorCommand,
+    },
+    /// Validator weights: preview the u16 weights the Python SDK would set for given scores.
+    Weights {
+        #[command(subcommand)]
+        command: weights_cmd::WeightsCommand,
+    },
+    /// Everything at once on the embedded chain: three subnets, honest and adversarial miners,
+    /// one validator; ends with each miner's score, incentive and emission.
+    Demo(demo::DemoArgs),
 }
 
 /// How a command ended, beyond plain success.
@@ -78,6 +94,9 @@ fn main() -> ExitCode {
         Command::Miner { command } => miner_cmd::run(command),
         Command::Btauth { command } => btauth_cmd::run(command),
         Command::Localnet(args) => localnet_cmd::run(args),
+        Command::Validator { command } => validator_cmd::run(command),
+        Command::Weights { command } => weights_cmd::run(command),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,10 +112,20 @@ fn main() -> ExitCode {
 
 /// Logs to stderr through `tracing`, filtered by `RUST_LOG` (default `info`).
 pub(crate) fn init_tracing() {
+    init_tracing_at("info");
+}
+
+/// As [`init_tracing`], but warnings only unless `RUST_LOG` says otherwise (for commands whose
+/// progress is their stdout).
+pub(crate) fn init_tracing_quiet() {
+    init_tracing_at("warn");
+}
+
+fn init_tracing_at(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
         .try_init();

@@ -135,7 +135,8 @@ fn open_host(cache: &CacheArgs) -> anyhow::Result<host::Host> {
         .with_context(|| format!("cannot start the plugin host ({})", dir.display()))
 }
 
-fn default_cache_dir() -> Option<PathBuf> {
+/// `$XDG_CACHE_HOME/subnetkit/plugins` (or `~/.cache/…`): where compiled plugins are cached.
+pub(crate) fn default_cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;

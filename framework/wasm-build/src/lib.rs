@@ -128,7 +128,8 @@ impl Build {
         self
     }
 
-    /// Runs the build; prints `cargo:rerun-if-changed` for every built package's directory.
+    /// Runs the build. Inside a build script (`OUT_DIR` set) it prints `cargo:rerun-if-changed`
+    /// for every built package's directory.
     pub fn run(&self) -> Result<Vec<Built>, Error> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut packages = self.discover(&cargo)?;
@@ -138,8 +139,10 @@ impl Build {
             }
             packages.retain(|p| wanted.contains(&p.name));
         }
-        for package in &packages {
-            println!("cargo:rerun-if-changed={}", package.dir.display());
+        if std::env::var_os("OUT_DIR").is_some() {
+            for package in &packages {
+                println!("cargo:rerun-if-changed={}", package.dir.display());
+            }
         }
         let target_dir = nested_target_dir(&self.out_dir, &self.target_subdir);
         self.cargo_build(&cargo, &packages, &target_dir)?;

@@ -12,6 +12,7 @@ use crate::openai::OpenAiCompatible;
 ///
 /// ```json
 /// {"backend": "smollm2", "gguf": "/models/SmolLM2-135M-Instruct.Q4_1.gguf"}
+/// {"backend": "smollm2", "sampling": {"temperature": 0.7, "top_p": 0.9, "seed": 7}}
 /// {"backend": "openai_compatible", "base_url": "http://127.0.0.1:8000", "model": "qwen2.5-7b-instruct",
 ///  "api_key_env": "OPENAI_API_KEY", "timeout_ms": 15000}
 /// {"backend": "test_fallback"}
@@ -19,7 +20,7 @@ use crate::openai::OpenAiCompatible;
 ///
 /// The default is SmolLM2 with its path from `SMOLLM2_GGUF`: a config never falls back to
 /// [`TestFallback`] unless it names it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "backend", rename_all = "snake_case")]
 pub enum GeneratorConfig {
     /// SmolLM2-135M-Instruct, offline (cargo feature `smollm2`).
@@ -50,20 +51,90 @@ impl GeneratorConfig {
 }
 
 /// Settings of the SmolLM2 backend.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmolLm2Config {
     /// The GGUF file (`fetch-model.sh` fetches it). `None`: the path in `SMOLLM2_GGUF`.
     #[serde(default)]
     pub gguf: Option<PathBuf>,
+    /// How the next token is picked. `None`: greedy (the most likely token), so every miner
+    /// running this model gives the same answer to a prompt.
+    #[serde(default)]
+    pub sampling: Option<Sampling>,
+}
+
+/// Random sampling of the next token instead of greedy decoding, so that miners running the same
+/// model do not all answer alike (the subnet treats near-identical completions as copies).
+///
+/// Each request gets its own random generator, seeded from `seed` and the request's prompts: a
+/// miner answers a given prompt the same way every time, and two seeds answer it differently.
+///
+/// ```json
+/// {"temperature": 0.7, "top_p": 0.9, "seed": 7}
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sampling {
+    /// Divides the logits before the softmax: lower is closer to greedy, higher more varied.
+    /// In `(0, 2]`.
+    pub temperature: f64,
+    /// Nucleus sampling: draw only from the most likely tokens whose probabilities add up to
+    /// `top_p`. In `(0, 1]`; `None` (or `1`): draw from every token.
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    /// The miner's seed. `None`: drawn at random when the miner starts (and logged), so answers
+    /// are reproducible only until a restart.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+impl Sampling {
+    /// The highest temperature accepted.
+    pub const MAX_TEMPERATURE: f64 = 2.0;
+
+    /// Sampling at `temperature` from every token, with a seed drawn at startup.
+    pub fn new(temperature: f64) -> Self {
+        Self { temperature, top_p: None, seed: None }
+    }
+
+    /// Sets `top_p`.
+    pub fn with_top_p(mut self, top_p: f64) -> Self {
+        self.top_p = Some(top_p);
+        self
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Checks the values: `temperature` in `(0, 2]`, `top_p` in `(0, 1]`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        // Written so that NaN fails too.
+        if !(self.temperature > 0.0 && self.temperature <= Self::MAX_TEMPERATURE) {
+            return Err(invalid(
+                "smollm2.sampling.temperature",
+                format!("{} is outside (0, {}]", self.temperature, Self::MAX_TEMPERATURE),
+            ));
+        }
+        if let Some(top_p) = self.top_p
+            && !(top_p > 0.0 && top_p <= 1.0)
+        {
+            return Err(invalid("smollm2.sampling.top_p", format!("{top_p} is outside (0, 1]")));
+        }
+        Ok(())
+    }
 }
 
 impl SmolLm2Config {
     fn validate(&self) -> Result<(), ConfigError> {
-        match &self.gguf {
-            Some(path) if path.as_os_str().is_empty() => Err(invalid("smollm2.gguf", "the path is empty")),
-            _ => Ok(()),
+        if let Some(path) = &self.gguf
+            && path.as_os_str().is_empty()
+        {
+            return Err(invalid("smollm2.gguf", "the path is empty"));
         }
+        self.sampling.as_ref().map_or(Ok(()), Sampling::validate)
     }
 
     /// The configured path, else the one in `SMOLLM2_GGUF`.
@@ -231,7 +302,11 @@ impl Backend {
 
     #[cfg(feature = "smollm2")]
     fn smollm2(config: &SmolLm2Config) -> Result<Self, ConfigError> {
-        Ok(Self::SmolLm2(crate::smollm2::SmolLm2::load(config.resolve_path()?)?))
+        let model = crate::smollm2::SmolLm2::load(config.resolve_path()?)?;
+        Ok(Self::SmolLm2(match &config.sampling {
+            Some(sampling) => model.with_sampling(sampling)?,
+            None => model,
+        }))
     }
 
     #[cfg(not(feature = "smollm2"))]

@@ -9,7 +9,7 @@
 //!
 //! | backend | what it is | when |
 //! | --- | --- | --- |
-//! | `smollm2::SmolLm2` | SmolLM2-135M-Instruct, offline on the CPU with candle, greedy decoding | the default; cargo feature `smollm2` |
+//! | `smollm2::SmolLm2` | SmolLM2-135M-Instruct, offline on the CPU with candle, greedy decoding or seeded [`Sampling`] | the default; cargo feature `smollm2` |
 //! | [`OpenAiCompatible`] | any server speaking the OpenAI chat-completions API (vLLM, llama.cpp, hosted APIs) | bring your own, larger model |
 //! | [`TestFallback`] | builds a string from the prompt's words: **not a model, earns nothing** | tests only |
 //!
@@ -34,7 +34,7 @@ pub mod smollm2;
 mod text_miner;
 mod wire;
 
-pub use config::{Backend, ConfigError, GeneratorConfig, OpenAiConfig, SmolLm2Config};
+pub use config::{Backend, ConfigError, GeneratorConfig, OpenAiConfig, Sampling, SmolLm2Config};
 pub use fallback::TestFallback;
 pub use generator::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_NEW_TOKENS, DEFAULT_TIME_LIMIT, GenerateError, GenerationRequest, Generator, finish,

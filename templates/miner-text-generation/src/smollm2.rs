@@ -4,6 +4,15 @@
 //! `fetch-model.sh` fetches and checks it. The tokenizer is rebuilt from the GGUF's own metadata,
 //! so the file is all the backend needs.
 //!
+//! # Decoding
+//!
+//! Greedy by default: the most likely token each step, so every miner running this model gives
+//! the same answer to a prompt, and the subnet counts those answers as copies of each other. With
+//! [`SmolLm2::with_sampling`] (config `smollm2.sampling`) the next token is drawn at random (at a
+//! temperature, optionally from the top-p nucleus) by candle's `LogitsProcessor`, seeded for each
+//! request from the miner's seed and the request's prompt tokens: a miner still answers a prompt
+//! the same way every time, and miners with different seeds answer it differently.
+//!
 //! # Concurrency
 //!
 //! One copy of the weights is shared by every clone of [`SmolLm2`]; the stateful part (the KV
@@ -18,10 +27,11 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use candle_core::quantized::gguf_file;
-use candle_core::{D, Device, Tensor};
+use candle_core::{Device, Tensor};
+use candle_transformers::generation::{LogitsProcessor, Sampling as CandleSampling};
 use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 use tokenizers::decoders::byte_level::ByteLevel;
 use tokenizers::models::bpe::{BPE, Vocab};
@@ -29,6 +39,7 @@ use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::{AddedToken, Tokenizer};
 
+use crate::config::{ConfigError, Sampling};
 use crate::generator::{GenerateError, GenerationRequest, Generator, finish};
 
 /// SmolLM2's own default system prompt (from its chat template), used when a request has none.
@@ -117,11 +128,13 @@ impl Generation {
     }
 }
 
-/// SmolLM2-135M-Instruct with greedy (deterministic) decoding. Cheap to clone: clones share one
-/// model (see the module's *Concurrency*).
+/// SmolLM2-135M-Instruct, greedy unless [`SmolLm2::with_sampling`] says otherwise (see the
+/// module's *Decoding*). Cheap to clone: clones share one model (see the module's *Concurrency*).
 #[derive(Clone)]
 pub struct SmolLm2 {
     inner: Arc<Inner>,
+    /// `None`: greedy. `Some`: its seed is always set.
+    sampling: Option<Sampling>,
 }
 
 struct Inner {
@@ -138,12 +151,17 @@ struct Inner {
 
 impl std::fmt::Debug for SmolLm2 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmolLm2").field("path", &self.inner.path).field("context", &self.inner.context).finish()
+        f.debug_struct("SmolLm2")
+            .field("path", &self.inner.path)
+            .field("context", &self.inner.context)
+            .field("sampling", &self.sampling)
+            .finish()
     }
 }
 
 impl SmolLm2 {
-    /// Loads the GGUF model at `path` onto the CPU (blocking; about a second).
+    /// Loads the GGUF model at `path` onto the CPU (blocking; about a second). It decodes greedily;
+    /// see [`SmolLm2::with_sampling`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let path = path.as_ref().to_owned();
         let started = Instant::now();
@@ -178,7 +196,36 @@ impl SmolLm2 {
                 end_of_turn,
                 context,
             }),
+            sampling: None,
         })
+    }
+
+    /// This model (sharing its weights) with random sampling instead of greedy decoding. Without a
+    /// seed in `sampling` one is drawn now and logged. Fails if `sampling` is out of range (see
+    /// [`Sampling::validate`]).
+    pub fn with_sampling(mut self, sampling: &Sampling) -> Result<Self, ConfigError> {
+        sampling.validate()?;
+        let seed = sampling.seed.unwrap_or_else(|| {
+            let seed = random_seed();
+            tracing::info!(
+                seed,
+                "drew the SmolLM2 sampling seed; set `smollm2.sampling.seed` to keep it across restarts"
+            );
+            seed
+        });
+        self.sampling = Some(Sampling { seed: Some(seed), ..*sampling });
+        Ok(self)
+    }
+
+    /// This model (sharing its weights) with greedy decoding.
+    pub fn greedy(mut self) -> Self {
+        self.sampling = None;
+        self
+    }
+
+    /// The sampling in use, its seed always set; `None`: greedy decoding.
+    pub fn sampling(&self) -> Option<Sampling> {
+        self.sampling
     }
 
     /// The file the model was loaded from.
@@ -232,6 +279,7 @@ impl SmolLm2 {
             return Err(GenerateError::PromptTooLong { tokens: prompt.len(), limit: inner.context });
         }
         let budget = (request.max_new_tokens as usize).min(inner.context - prompt.len());
+        let mut sampler = self.sampler(&prompt);
 
         // A panic mid-generation poisons the lock but leaves no state that matters: the next
         // generation starts at position 0, which resets every layer's KV cache.
@@ -253,8 +301,8 @@ impl SmolLm2 {
             }
             // The prompt first (prefill), then one token at a time against the KV cache.
             let next = match generated.last() {
-                None => next_token(&mut model, &prompt, 0),
-                Some(&last) => next_token(&mut model, &[last], prompt.len() + generated.len() - 1),
+                None => next_token(&mut model, &prompt, 0, &mut sampler),
+                Some(&last) => next_token(&mut model, &[last], prompt.len() + generated.len() - 1, &mut sampler),
             }
             .map_err(inference)?;
             if generated.is_empty() {
@@ -290,12 +338,25 @@ impl SmolLm2 {
             prompt_tokens = generation.prompt_tokens,
             generated_tokens = generation.generated_tokens,
             finish_reason = ?generation.finish_reason,
+            sampled = self.sampling.is_some(),
             ?queued,
             ?prefill,
             ?decode,
             "SmolLM2 generation"
         );
         Ok(generation)
+    }
+
+    /// The token picker for one request whose chat prompt is `prompt`.
+    fn sampler(&self, prompt: &[u32]) -> LogitsProcessor {
+        let Some(Sampling { temperature, top_p, seed }) = self.sampling else {
+            return LogitsProcessor::from_sampling(0, CandleSampling::ArgMax);
+        };
+        let sampling = match top_p {
+            Some(p) if p < 1.0 => CandleSampling::TopP { p, temperature },
+            _ => CandleSampling::All { temperature },
+        };
+        LogitsProcessor::from_sampling(request_seed(seed.unwrap_or_default(), prompt), sampling)
     }
 }
 
@@ -320,12 +381,41 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// Feeds `input` at `position` and picks the most likely next token (greedy: the same prompt
-/// always gives the same answer).
-fn next_token(model: &mut ModelWeights, input: &[u32], position: usize) -> candle_core::Result<u32> {
+/// Feeds `input` at `position` and lets `sampler` pick the next token.
+fn next_token(
+    model: &mut ModelWeights,
+    input: &[u32],
+    position: usize,
+    sampler: &mut LogitsProcessor,
+) -> candle_core::Result<u32> {
     let input = Tensor::new(input, &Device::Cpu)?.unsqueeze(0)?;
     let logits = model.forward(&input, position)?.squeeze(0)?;
-    logits.argmax(D::Minus1)?.to_scalar::<u32>()
+    sampler.sample(&logits)
+}
+
+/// The seed of one request's random generator: the miner's `seed` mixed with a hash of the
+/// request's chat prompt tokens (FNV-1a, stable across builds and platforms, unlike std's
+/// `DefaultHasher`), then scrambled (SplitMix64's finaliser) so that nearby inputs give unrelated
+/// seeds.
+fn request_seed(seed: u64, prompt: &[u32]) -> u64 {
+    let hash = prompt
+        .iter()
+        .flat_map(|id| id.to_le_bytes())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
+    let mut z = (seed ^ hash).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A seed for a miner whose config gives none: std's per-process random hash keys (from the OS)
+/// over the time and the process id.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |since| since.as_nanos()));
+    hasher.write_u32(std::process::id());
+    hasher.finish()
 }
 
 fn inference(error: candle_core::Error) -> GenerateError {
@@ -441,6 +531,21 @@ mod tests {
     fn without_token_types_the_chatml_names_are_the_special_tokens() {
         let tokenizer = tokenizer_from_gguf(&content(&[("tokenizer.ggml.token_type", None)])).unwrap();
         assert_eq!(tokenizer.decode(&[1, 5, 2, 0], true).unwrap(), "ab");
+    }
+
+    #[test]
+    fn request_seeds_depend_on_the_seed_and_the_prompt_and_nothing_else() {
+        assert_eq!(request_seed(7, &[1, 2, 3]), request_seed(7, &[1, 2, 3]));
+        assert_ne!(request_seed(7, &[1, 2, 3]), request_seed(8, &[1, 2, 3]));
+        assert_ne!(request_seed(7, &[1, 2, 3]), request_seed(7, &[1, 2, 4]));
+        assert_ne!(request_seed(7, &[1, 2]), request_seed(7, &[1, 2, 0]));
+        // Pinned: a miner's answers must not change with the build or the platform.
+        assert_eq!(request_seed(0, &[]), 0xc381_7c01_6ba4_ff30);
+    }
+
+    #[test]
+    fn drawn_seeds_differ() {
+        assert_ne!(random_seed(), random_seed());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod miner;
 mod plugin;
 mod run;
 mod wallet;
+mod weights;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

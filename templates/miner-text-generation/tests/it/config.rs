@@ -1,4 +1,4 @@
-use miner_text_generation::{Backend, ConfigError, GeneratorConfig, OpenAiConfig, SmolLm2Config};
+use miner_text_generation::{Backend, ConfigError, GeneratorConfig, OpenAiConfig, Sampling, SmolLm2Config};
 
 fn parse(json: &str) -> GeneratorConfig {
     serde_json::from_str(json).unwrap_or_else(|error| panic!("{json}: {error}"))
@@ -25,9 +25,12 @@ fn openai(base_url: &str) -> OpenAiConfig {
 fn parses_every_backend() {
     assert_eq!(
         parse(r#"{"backend": "smollm2", "gguf": "/m/model.gguf"}"#),
-        GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("/m/model.gguf".into()) })
+        GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("/m/model.gguf".into()), sampling: None })
     );
-    assert_eq!(parse(r#"{"backend": "smollm2"}"#), GeneratorConfig::SmolLm2(SmolLm2Config { gguf: None }));
+    assert_eq!(
+        parse(r#"{"backend": "smollm2"}"#),
+        GeneratorConfig::SmolLm2(SmolLm2Config { gguf: None, sampling: None })
+    );
     assert_eq!(
         parse(
             r#"{"backend": "openai_compatible", "base_url": "http://127.0.0.1:8000", "model": "m",
@@ -51,7 +54,7 @@ fn parses_every_backend() {
 fn round_trips_through_json() {
     for config in [
         GeneratorConfig::default(),
-        GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("/x.gguf".into()) }),
+        GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("/x.gguf".into()), sampling: None }),
         GeneratorConfig::OpenaiCompatible(openai("http://localhost:1")),
         GeneratorConfig::TestFallback,
     ] {
@@ -62,7 +65,7 @@ fn round_trips_through_json() {
 
 #[test]
 fn the_default_is_the_real_model_not_the_fallback() {
-    assert_eq!(GeneratorConfig::default(), GeneratorConfig::SmolLm2(SmolLm2Config { gguf: None }));
+    assert_eq!(GeneratorConfig::default(), GeneratorConfig::SmolLm2(SmolLm2Config { gguf: None, sampling: None }));
 }
 
 #[test]
@@ -106,7 +109,72 @@ fn validation_names_the_field() {
         "openai_compatible.api_key_env",
         "`MINER_TEXT_GENERATION_TEST_SURELY_UNSET_KEY` is not set",
     );
-    check_invalid(GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("".into()) }), "smollm2.gguf", "empty");
+    check_invalid(
+        GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("".into()), sampling: None }),
+        "smollm2.gguf",
+        "empty",
+    );
+}
+
+fn smollm2_sampling(sampling: Sampling) -> GeneratorConfig {
+    GeneratorConfig::SmolLm2(SmolLm2Config { gguf: None, sampling: Some(sampling) })
+}
+
+#[test]
+fn parses_smollm2_sampling() {
+    assert_eq!(
+        parse(r#"{"backend": "smollm2", "sampling": {"temperature": 0.7, "top_p": 0.9, "seed": 7}}"#),
+        smollm2_sampling(Sampling::new(0.7).with_top_p(0.9).with_seed(7))
+    );
+    assert_eq!(
+        parse(r#"{"backend": "smollm2", "sampling": {"temperature": 1}}"#),
+        smollm2_sampling(Sampling { temperature: 1.0, top_p: None, seed: None })
+    );
+    assert_eq!(
+        parse(
+            r#"{"backend": "smollm2", "gguf": "/m.gguf", "sampling": {"temperature": 0.5, "seed": 18446744073709551615}}"#
+        ),
+        GeneratorConfig::SmolLm2(SmolLm2Config {
+            gguf: Some("/m.gguf".into()),
+            sampling: Some(Sampling::new(0.5).with_seed(u64::MAX)),
+        })
+    );
+    assert_eq!(parse(r#"{"backend": "smollm2", "sampling": null}"#), GeneratorConfig::default());
+    for json in [
+        r#"{"backend": "smollm2", "sampling": {}}"#,
+        r#"{"backend": "smollm2", "sampling": {"top_p": 0.9}}"#,
+        r#"{"backend": "smollm2", "sampling": {"temperature": 0.7, "top_k": 40}}"#,
+        r#"{"backend": "smollm2", "sampling": {"temperature": 0.7, "seed": -1}}"#,
+        r#"{"backend": "smollm2", "sampling": 0.7}"#,
+    ] {
+        assert!(serde_json::from_str::<GeneratorConfig>(json).is_err(), "{json} should be refused");
+    }
+    let config = smollm2_sampling(Sampling::new(1.5).with_top_p(1.0).with_seed(3));
+    assert_eq!(parse(&serde_json::to_string(&config).unwrap()), config);
+}
+
+#[test]
+fn sampling_validation_names_the_field() {
+    for (sampling, field, needle) in [
+        (Sampling::new(0.0), "smollm2.sampling.temperature", "0 is outside (0, 2]"),
+        (Sampling::new(-0.5), "smollm2.sampling.temperature", "-0.5 is outside"),
+        (Sampling::new(2.5), "smollm2.sampling.temperature", "2.5 is outside"),
+        (Sampling::new(f64::NAN), "smollm2.sampling.temperature", "NaN is outside"),
+        (Sampling::new(f64::INFINITY), "smollm2.sampling.temperature", "inf is outside"),
+        (Sampling::new(0.7).with_top_p(0.0), "smollm2.sampling.top_p", "0 is outside (0, 1]"),
+        (Sampling::new(0.7).with_top_p(1.01), "smollm2.sampling.top_p", "1.01 is outside"),
+        (Sampling::new(0.7).with_top_p(f64::NAN), "smollm2.sampling.top_p", "NaN is outside"),
+    ] {
+        check_invalid(smollm2_sampling(sampling), field, needle);
+        let error = sampling.validate().expect_err("out of range");
+        assert!(error.to_string().contains(&format!("`{field}`")), "{error}");
+    }
+    for sampling in
+        [Sampling::new(2.0), Sampling::new(1e-6).with_top_p(1.0).with_seed(0), Sampling::new(0.7).with_top_p(1e-3)]
+    {
+        sampling.validate().unwrap_or_else(|error| panic!("{sampling:?}: {error}"));
+        assert!(smollm2_sampling(sampling).validate().is_ok(), "{sampling:?}");
+    }
 }
 
 #[test]
@@ -133,7 +201,8 @@ fn smollm2_without_the_feature_says_which_feature() {
 #[cfg(feature = "smollm2")]
 #[test]
 fn smollm2_with_a_missing_file_names_the_file() {
-    let config = GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("/nonexistent/model.gguf".into()) });
+    let config =
+        GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some("/nonexistent/model.gguf".into()), sampling: None });
     let error = Backend::from_config(&config).expect_err("no such file");
     assert!(matches!(error, ConfigError::Load(_)), "{error:?}");
     assert!(error.to_string().contains("/nonexistent/model.gguf"), "{error}");

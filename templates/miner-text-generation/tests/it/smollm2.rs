@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use miner_text_generation::smollm2::{FinishReason, Generation, SmolLm2};
-use miner_text_generation::{Backend, GenerationRequest, Generator, GeneratorConfig, SMOLLM2_GGUF_ENV, SmolLm2Config};
+use miner_text_generation::{
+    Backend, GenerationRequest, Generator, GeneratorConfig, SMOLLM2_GGUF_ENV, Sampling, SmolLm2Config,
+};
 
 const FRANCE: &str = "What is the capital of France? Answer in one short sentence.";
 
@@ -35,9 +37,19 @@ fn request(prompt: &str) -> GenerationRequest {
 }
 
 fn generate(request: &GenerationRequest) -> Generation {
-    let generation = model().generate_blocking(request).unwrap();
+    generate_with(model(), request)
+}
+
+/// `model()` (its weights, not a copy) with `sampling`.
+fn sampling(sampling: Sampling) -> SmolLm2 {
+    model().clone().with_sampling(&sampling).unwrap()
+}
+
+fn generate_with(model: &SmolLm2, request: &GenerationRequest) -> Generation {
+    let generation = model.generate_blocking(request).unwrap();
     eprintln!(
-        "{:?} → {:?} ({} prompt tokens, {} generated, {:?}, prefill {:?}, {:.1} tokens/s)",
+        "{:?} {:?} → {:?} ({} prompt tokens, {} generated, {:?}, prefill {:?}, {:.1} tokens/s)",
+        model.sampling(),
         request.prompt,
         generation.text,
         generation.prompt_tokens,
@@ -130,7 +142,8 @@ async fn the_async_generator_matches_the_blocking_one() {
 #[tokio::test]
 async fn the_config_built_backend_runs_the_model() {
     let path = model().path().to_owned();
-    let backend = Backend::from_config(&GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some(path) })).unwrap();
+    let backend =
+        Backend::from_config(&GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some(path), sampling: None })).unwrap();
     assert_eq!(backend.name(), "smollm2");
     let text = backend.generate(&request(FRANCE).with_max_new_tokens(48)).await.unwrap();
     assert!(text.contains("Paris"), "{text}");
@@ -152,4 +165,48 @@ async fn a_dropped_generation_frees_the_model_at_its_next_token() {
     // of the abandoned prompt's prefill (not interruptible) and one token: seconds, even on a
     // loaded machine.
     assert!(next.queued < Duration::from_secs(30), "{next:?}");
+}
+
+/// An open prompt, so that sampled answers have room to differ.
+const POEM: &str = "Write a short poem about the sea.";
+
+#[test]
+fn sampling_is_reproducible_for_a_seed_and_differs_between_seeds() {
+    let request = request(POEM).with_max_new_tokens(24);
+    let (a, b) = (
+        sampling(Sampling::new(0.9).with_top_p(0.95).with_seed(7)),
+        sampling(Sampling::new(0.9).with_top_p(0.95).with_seed(8)),
+    );
+    let (first, again, other) = (generate_with(&a, &request), generate_with(&a, &request), generate_with(&b, &request));
+    assert!(!first.text.is_empty(), "{first:?}");
+    assert_eq!((&first.text, first.generated_tokens), (&again.text, again.generated_tokens));
+    assert_ne!(first.text, other.text, "seeds 7 and 8 gave the same answer");
+    // Greedy decoding ignores the seeds: sampling is off for `model()` and its greedy clones.
+    assert_eq!(a.greedy().sampling(), None);
+}
+
+#[test]
+fn greedy_is_unchanged_and_a_tiny_temperature_matches_it() {
+    let request = request(POEM).with_max_new_tokens(16);
+    assert_eq!(model().sampling(), None, "greedy is the default");
+    let greedy = generate(&request);
+    let cold = generate_with(&sampling(Sampling::new(1e-4).with_seed(7)), &request);
+    assert_eq!(greedy.text, cold.text);
+}
+
+#[test]
+fn a_config_without_a_seed_draws_one_at_startup() {
+    let path = model().path().to_owned();
+    let config = SmolLm2Config { gguf: Some(path), sampling: Some(Sampling::new(0.7).with_top_p(0.9)) };
+    let Backend::SmolLm2(model) = Backend::from_config(&GeneratorConfig::SmolLm2(config)).unwrap() else {
+        panic!("wrong backend")
+    };
+    let sampling = model.sampling().expect("sampling is on");
+    assert_eq!((sampling.temperature, sampling.top_p), (0.7, Some(0.9)));
+    assert!(sampling.seed.is_some(), "{sampling:?}");
+    let seeded = SmolLm2Config { gguf: Some(model.path().to_owned()), sampling: Some(Sampling::new(0.7).with_seed(7)) };
+    let Backend::SmolLm2(model) = Backend::from_config(&GeneratorConfig::SmolLm2(seeded)).unwrap() else {
+        panic!("wrong backend")
+    };
+    assert_eq!(model.sampling(), Some(Sampling::new(0.7).with_seed(7)));
 }
