@@ -97,6 +97,51 @@ struct Loaded {
     file_sha256: String,
 }
 
+/// Rounds whose answers the replay guard remembers.
+const REPLAY_MEMORY_ROUNDS: usize = 64;
+
+/// Answers of recent rounds, to catch stale replays: an answer given, byte for byte, to a
+/// different task earlier.
+#[derive(Default)]
+struct ReplayGuard {
+    /// sha256 of an answer → sha256 of the task it answered.
+    answers: std::collections::HashMap<[u8; 32], [u8; 32]>,
+    /// Per remembered round, the answer hashes it added (oldest first).
+    rounds: std::collections::VecDeque<Vec<[u8; 32]>>,
+}
+
+impl ReplayGuard {
+    /// Marks as invalid every answer that repeats an answer to another task, then remembers this
+    /// round's answers.
+    fn check(&mut self, task: &[u8], responses: &mut [Response]) -> usize {
+        let task_hash: [u8; 32] = Sha256::digest(task).into();
+        let mut stale = 0;
+        let mut added = Vec::new();
+        for response in responses.iter_mut() {
+            let (host::Outcome::Ok, Some(body)) = (response.outcome, &response.body) else { continue };
+            let hash: [u8; 32] = Sha256::digest(body).into();
+            match self.answers.get(&hash) {
+                Some(answered) if *answered != task_hash => {
+                    response.outcome = host::Outcome::Invalid;
+                    stale += 1;
+                }
+                Some(_) => {}
+                None => {
+                    self.answers.insert(hash, task_hash);
+                    added.push(hash);
+                }
+            }
+        }
+        self.rounds.push_back(added);
+        while self.rounds.len() > REPLAY_MEMORY_ROUNDS {
+            for hash in self.rounds.pop_front().unwrap_or_default() {
+                self.answers.remove(&hash);
+            }
+        }
+        stale
+    }
+}
+
 /// A commit waiting for its reveal window.
 struct PendingReveal {
     reveal: Reveal,
@@ -115,6 +160,7 @@ pub struct SubnetRunner {
     loaded: Option<Loaded>,
     last_weights_block: Option<u64>,
     pending_reveal: Option<PendingReveal>,
+    replays: ReplayGuard,
 }
 
 impl SubnetRunner {
@@ -139,6 +185,7 @@ impl SubnetRunner {
             loaded: None,
             last_weights_block: None,
             pending_reveal: None,
+            replays: ReplayGuard::default(),
         }
     }
 
@@ -296,7 +343,7 @@ impl SubnetRunner {
             serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|value| schema.is_valid(&value))
         };
         let tag = format!("{netuid}-{}-{seed:016x}", metagraph.block);
-        let responses = self
+        let mut responses = self
             .miners
             .query(
                 &loaded.manifest.name,
@@ -307,6 +354,11 @@ impl SubnetRunner {
                 &accept,
             )
             .await;
+        let plugin_sha256 = loaded.file_sha256.clone();
+        let stale = self.replays.check(&task.public, &mut responses);
+        if stale > 0 {
+            tracing::info!(netuid, stale, "answers replayed from earlier tasks marked invalid");
+        }
         for response in &responses {
             self.metrics.response(netuid, outcome_name(response.outcome));
         }
@@ -326,7 +378,7 @@ impl SubnetRunner {
                 seed,
                 block: metagraph.block,
                 started_ms: snapshot.unix_ms,
-                plugin_sha256: &loaded.file_sha256,
+                plugin_sha256: &plugin_sha256,
                 task_public: &task_public,
                 task_private: &task_private,
                 settles_at_ms,
