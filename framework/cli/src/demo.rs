@@ -245,6 +245,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
                 round_interval: Duration::from_millis(round_ms),
                 weights_interval_blocks: Some(u64::from(TEMPO) + 1),
                 version_key: None,
+                replay_guard: true,
             };
             validator::SubnetRunner::new(
                 spec,
@@ -338,10 +339,11 @@ fn build_plugins() -> anyhow::Result<Vec<(String, PathBuf)>> {
     Ok(built.into_iter().map(|plugin| (plugin.name, plugin.wasm)).collect())
 }
 
-/// Backends one subnet's sybil operator shares between its uids.
+/// What one subnet's sybil operator shares between its uids: one text model, one answer per task.
 #[derive(Default)]
 struct Shared {
     text_copycat: Option<Arc<miner_text_generation::TextGenerationMiner>>,
+    answers: miners::SharedAnswers,
 }
 
 /// A SmolLM2 text miner: greedy, or sampling with `seed`.
@@ -378,7 +380,7 @@ fn demo_subnet(
             };
             let config = Config::from_json(&format!(r#"{{"forecaster": {method}}}"#))?;
             let inner = Arc::new(PricePredictionMiner::new(config)?);
-            let behaviour = Behaviour::new(inner, strategy, kind, seed);
+            let behaviour = Behaviour::new(inner, strategy, kind, seed, Arc::clone(&shared.answers));
             miner::Subnet::new(
                 "price-prediction",
                 netuid,
@@ -390,7 +392,7 @@ fn demo_subnet(
         Kind::Image => {
             use miner_image_aesthetics::{Config, ImageAestheticsMiner};
             let inner = Arc::new(ImageAestheticsMiner::new(Config::Renderer { seed: Some(1000 + variant as u64) })?);
-            let behaviour = Behaviour::new(inner, strategy, kind, seed);
+            let behaviour = Behaviour::new(inner, strategy, kind, seed, Arc::clone(&shared.answers));
             miner::Subnet::new(
                 "image-aesthetics",
                 netuid,
@@ -412,7 +414,7 @@ fn demo_subnet(
                     inner
                 }
             };
-            let behaviour = Behaviour::new(inner, strategy, kind, seed);
+            let behaviour = Behaviour::new(inner, strategy, kind, seed, Arc::clone(&shared.answers));
             miner::Subnet::new(
                 "text-generation",
                 netuid,

@@ -86,6 +86,13 @@ pub struct SubnetConfig {
     /// Weights version key [default: the subnet's].
     #[serde(default)]
     pub version_key: Option<u64>,
+    /// Mark answers repeated from a different task of recent rounds invalid [default: true].
+    #[serde(default = "default_true")]
+    pub replay_guard: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_round_ms() -> u64 {
@@ -194,6 +201,7 @@ impl ValidatorConfig {
                 round_interval: Duration::from_millis(subnet.round_interval_ms),
                 weights_interval_blocks: subnet.weights_interval_blocks,
                 version_key: subnet.version_key,
+                replay_guard: subnet.replay_guard,
             })
             .collect()
     }

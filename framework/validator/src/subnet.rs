@@ -48,6 +48,9 @@ pub struct SubnetSpec {
     pub weights_interval_blocks: Option<u64>,
     /// Version key sent with weights [default: the subnet's `weights_version_key`].
     pub version_key: Option<u64>,
+    /// Mark answers repeated from a different task of the last 64 rounds invalid (turn off for
+    /// subnets whose right answers repeat, e.g. a few labels).
+    pub replay_guard: bool,
 }
 
 /// Why a round did not complete. The loop logs it and goes on with the next round.
@@ -57,6 +60,9 @@ pub enum RoundError {
     /// The plugin could not be loaded, or faulted.
     #[error("plugin: {0}")]
     Plugin(String),
+    /// The host failed on this machine (interrupted, cache, I/O): retried, never scored.
+    #[error("plugin host: {0}")]
+    Local(String),
     /// The plugin refused to make a task or to score (its own error).
     #[error("the plugin refused: {0}")]
     Refused(String),
@@ -83,7 +89,7 @@ pub struct RoundReport {
     pub queried: usize,
     /// Of those, answers that passed every check.
     pub answered: usize,
-    /// Rounds scored in this pass (this one and delayed ones that came due).
+    /// Earlier rounds scored in this pass (delayed ones that came due, ones a crash left unscored).
     pub settled: usize,
     /// Weights sent in this pass, with the block.
     pub weights_at: Option<u64>,
@@ -204,7 +210,8 @@ impl SubnetRunner {
         self.loaded.as_ref().map(|loaded| loaded.file_sha256.as_str())
     }
 
-    /// Runs one round, then settles what came due and sets weights if it is time.
+    /// Scores the stored rounds that came due (delayed ones, and immediate ones a crash left
+    /// unscored), runs one round, then sets weights if it is time.
     pub async fn round(&mut self) -> Result<RoundReport, RoundError> {
         self.reload_plugin().await?;
         let netuid = self.spec.netuid;
@@ -214,7 +221,9 @@ impl SubnetRunner {
         if metagraph.neuron(&me).is_none() {
             return Err(RoundError::Idle(format!("hotkey {me} is not registered on subnet {netuid}")));
         }
-        let mut report = RoundReport::default();
+        // Rounds stored earlier are scored first, so the moving averages fold scores in round
+        // order even when a crash left an immediate round unscored.
+        let mut report = RoundReport { settled: self.settle_due().await?, ..RoundReport::default() };
         match self.query_round(&metagraph).await {
             Ok((index, queried, answered)) => {
                 report.round = Some(index);
@@ -224,7 +233,6 @@ impl SubnetRunner {
             Err(RoundError::Idle(reason)) => tracing::debug!(netuid, %reason, "no round"),
             Err(error) => return Err(error),
         }
-        report.settled = self.settle_due().await?;
         report.weights_at = self.maybe_set_weights(&metagraph, &params).await?;
         Ok(report)
     }
@@ -355,7 +363,7 @@ impl SubnetRunner {
             )
             .await;
         let plugin_sha256 = loaded.file_sha256.clone();
-        let stale = self.replays.check(&task.public, &mut responses);
+        let stale = if self.spec.replay_guard { self.replays.check(&task.public, &mut responses) } else { 0 };
         if stale > 0 {
             tracing::info!(netuid, stale, "answers replayed from earlier tasks marked invalid");
         }
@@ -393,8 +401,21 @@ impl SubnetRunner {
     }
 
     fn plugin_fault(&self, call: &str, error: &host::HostError) -> RoundError {
+        if error.is_local_fault() {
+            return RoundError::Local(format!("{call}: {error}"));
+        }
         self.metrics.plugin_fault(self.spec.netuid);
         RoundError::Plugin(format!("{call}: {error}"))
+    }
+
+    /// Gives up on a stored round the plugin can never score (it faults or refuses on it, the
+    /// same way every time): marked scored with no scores, so it neither blocks later rounds nor
+    /// moves any average.
+    async fn abandon(&self, round: &StoredRound, error: &RoundError) -> Result<(), RoundError> {
+        tracing::warn!(netuid = self.spec.netuid, round = round.index, %error, "the round cannot be scored; abandoned");
+        self.metrics.round_error(self.spec.netuid);
+        self.store.settle(self.spec.netuid, round.index, &[], 1.0, None).await?;
+        Ok(())
     }
 
     async fn score_and_settle(
@@ -444,13 +465,24 @@ impl SubnetRunner {
                 Some(at) if at > now => continue,
                 Some(_) => match self.truth_for(&round, now).await {
                     Ok(truth) => Some(truth),
-                    Err(RoundError::Feed(error)) if is_not_yet(&error) => continue,
-                    Err(error) => return Err(error),
+                    Err(RoundError::Feed(error)) => {
+                        if !is_not_yet(&error) {
+                            tracing::warn!(netuid, round = round.index, %error, "no truth yet; retrying later");
+                        }
+                        continue;
+                    }
+                    Err(error) => {
+                        self.abandon(&round, &error).await?;
+                        continue;
+                    }
                 },
             };
             let responses: Vec<Response> = round.responses.iter().map(host_response).collect();
-            self.score_and_settle(round.index, &stored_task(&round), &responses, truth).await?;
-            settled += 1;
+            match self.score_and_settle(round.index, &stored_task(&round), &responses, truth).await {
+                Ok(()) => settled += 1,
+                Err(error @ (RoundError::Plugin(_) | RoundError::Refused(_))) => self.abandon(&round, &error).await?,
+                Err(error) => return Err(error),
+            }
         }
         Ok(settled)
     }

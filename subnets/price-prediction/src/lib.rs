@@ -41,7 +41,8 @@ pub const TASK_CANDLES: usize = 120;
 pub const MIN_FEED_CANDLES: usize = 60;
 /// Interval of the feed the manifest's default settlement delay assumes (4 hours).
 pub const DEFAULT_INTERVAL_MS: u64 = 4 * 3_600_000;
-/// Wall-clock margin added to the settlement delay, for the exchange to publish the last candle.
+/// Margin added to the settlement delay, for the exchange to publish the last candle; like the
+/// horizon, it is divided by the feed's speed (a replay publishes a candle as soon as it closes).
 pub const SETTLEMENT_MARGIN_MS: u64 = 60_000;
 /// A feed is stale when more than one interval plus this fraction of an interval has passed
 /// since its last candle closed (another candle should have closed by then).
@@ -158,10 +159,11 @@ impl Prediction {
     }
 }
 
-/// The manifest's settlement delay for a `horizon` of candles of `interval_ms` on a feed
-/// `speed` times faster than the wall clock: `⌈horizon · interval / speed⌉ + margin`.
+/// The settlement delay for a `horizon` of candles of `interval_ms` on a feed `speed` times
+/// faster than the wall clock: `⌈horizon · interval / speed⌉ + ⌈margin / speed⌉`.
 pub fn settlement_delay_ms(horizon: u32, interval_ms: u64, speed: u64) -> u64 {
-    (u64::from(horizon) * interval_ms).div_ceil(speed.max(1)) + SETTLEMENT_MARGIN_MS
+    let speed = speed.max(1);
+    (u64::from(horizon) * interval_ms).div_ceil(speed) + SETTLEMENT_MARGIN_MS.div_ceil(speed)
 }
 
 /// Checks a feed value for `make_task`: the right pair, enough valid candles, every candle

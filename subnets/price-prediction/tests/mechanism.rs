@@ -66,9 +66,10 @@ fn an_accelerated_replay_settles_sooner() {
     let mut feed = feed_at(&series, 250);
     feed.speed = 1440; // one 4-hour candle every 10 s
     let task = testing::make_task::<PricePrediction>(&context(1, &feed)).unwrap();
-    assert_eq!(parts(&task).2, Some(60_000 + 60_000));
-    assert_eq!(settlement_delay_ms(6, H4, 1440), 120_000);
-    assert_eq!(settlement_delay_ms(1, 10, 3), 4 + 60_000, "rounded up");
+    assert_eq!(parts(&task).2, Some(60_000 + 42));
+    assert_eq!(settlement_delay_ms(6, H4, 1440), 60_000 + 42);
+    assert_eq!(settlement_delay_ms(1, 10, 3), 4 + 20_000, "rounded up");
+    assert_eq!(settlement_delay_ms(6, H4, 1), 6 * H4 + 60_000, "live: the whole margin");
 }
 
 fn make_task_error(ctx: &wire::Context) -> String {

@@ -1,6 +1,7 @@
 //! The demo's miners: honest template miners, and the adversaries live subnets see.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -50,25 +51,41 @@ pub(crate) enum Kind {
     Price,
 }
 
+/// The answers a sybil operator computed once and serves on all its uids, by task.
+pub(crate) type SharedAnswers = Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Value>>>>>;
+
 /// A miner with a strategy around an honest backend.
 pub(crate) struct Behaviour<M> {
-    pub(crate) inner: Arc<M>,
-    pub(crate) strategy: Strategy,
-    pub(crate) kind: Kind,
-    pub(crate) seed: u64,
-    pub(crate) first: OnceLock<Value>,
+    inner: Arc<M>,
+    strategy: Strategy,
+    kind: Kind,
+    seed: u64,
+    first: OnceLock<Value>,
+    shared: SharedAnswers,
 }
 
 impl<M: Miner> Behaviour<M> {
-    pub(crate) fn new(inner: Arc<M>, strategy: Strategy, kind: Kind, seed: u64) -> Behaviour<M> {
-        Behaviour { inner, strategy, kind, seed, first: OnceLock::new() }
+    /// A miner playing `strategy`; copycats of one operator pass the same `shared` answers.
+    pub(crate) fn new(inner: Arc<M>, strategy: Strategy, kind: Kind, seed: u64, shared: SharedAnswers) -> Behaviour<M> {
+        Behaviour { inner, strategy, kind, seed, first: OnceLock::new(), shared }
     }
 }
 
 impl<M: Miner> Miner for Behaviour<M> {
     async fn handle(&self, task: Task) -> Result<Value, MinerError> {
         match self.strategy {
-            Strategy::Honest | Strategy::Copycat | Strategy::Offline => self.inner.handle(task).await,
+            Strategy::Honest | Strategy::Offline => self.inner.handle(task).await,
+            Strategy::Copycat => {
+                let cell = {
+                    let mut answers = self.shared.lock().map_err(|_| "the shared answers are poisoned")?;
+                    if answers.len() > 256 {
+                        answers.clear();
+                    }
+                    Arc::clone(answers.entry(task.body.to_string()).or_default())
+                };
+                let answer = cell.get_or_try_init(|| self.inner.handle(task)).await?;
+                Ok(answer.clone())
+            }
             Strategy::Random => random_answer(self.kind, &task.body, self.seed),
             Strategy::Stale => {
                 if let Some(first) = self.first.get() {

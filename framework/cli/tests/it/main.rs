@@ -5,10 +5,12 @@
 mod bad_input;
 mod btauth;
 mod check;
+mod demo;
 mod localnet;
 mod miner;
 mod plugin;
 mod run;
+mod validator;
 mod wallet;
 mod weights;
 

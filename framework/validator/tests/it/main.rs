@@ -2,7 +2,14 @@
 //! directory, and on a fresh database of the PostgreSQL server at `SUBNETKIT_TEST_POSTGRES`
 //! (default [`DEFAULT_POSTGRES`], which `scripts/setup.sh` provides), created for the test and
 //! dropped after it, so tests run in parallel. An unreachable server fails the test.
+//!
+//! The runner cases (`runner`, `faults`, `reload`) run rounds against a real local chain, real
+//! miner servers on 127.0.0.2 and the test plugins built from source (`net` sets them up).
 
+mod faults;
+mod net;
+mod reload;
+mod runner;
 mod store;
 
 use std::sync::atomic::{AtomicU64, Ordering};
