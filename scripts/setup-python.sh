@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or checks) the Python environment of the interop test and the miner benchmark: a venv
 # with the Bittensor Python SDK (`bittensor==11.3.0`, whose `bittensor.http_auth` is the btauth/1
-# reference) plus FastAPI and uvicorn for the Python comparison miner. Prints the venv's python.
+# reference) plus FastAPI and uvicorn for the Python comparison miner, and aiohttp for the Python
+# comparison validator (`framework/validator/benches/python_validator.py`). Prints the venv's python.
 #
 #   scripts/setup-python.sh            # venv at $SUBNETKIT_PY_VENV or target/py-interop
 #   PYTHON=python3.12 scripts/setup-python.sh
@@ -26,6 +27,15 @@ fastapi==0.165.0
 uvicorn==0.54.0
 uvloop==0.23.0 ; sys_platform != "win32"
 httptools==0.9.0
+aiohttp==3.14.5
+aiohappyeyeballs==2.7.1
+aiosignal==1.4.0
+async-timeout==5.0.1 ; python_version < "3.11"
+attrs==26.1.0
+frozenlist==1.8.0
+multidict==7.2.1
+propcache==0.5.4
+yarl==1.25.1
 annotated-doc==0.0.7
 annotated-types==0.8.0
 anyio==4.16.0
@@ -74,7 +84,7 @@ check_imports() {
 import sys
 import bittensor
 from bittensor import http_auth
-import fastapi, uvicorn
+import fastapi, uvicorn, aiohttp
 if bittensor.__version__ != "11.3.0":
     sys.exit(f"bittensor {bittensor.__version__} is installed, 11.3.0 is required")
 for name in ("sign", "verify", "build_payload", "InMemoryNonceStore"):

@@ -39,13 +39,16 @@ pub(crate) struct DemoArgs {
     /// Milliseconds between blocks.
     #[arg(long, default_value_t = 250)]
     block_ms: u64,
+    /// The subnets to run, by plugin name [default: all three].
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    subnets: Vec<String>,
 }
 
 /// The demo's subnets: netuid, plugin package, miner kind, validator timeout and round interval.
 const SUBNETS: [(u16, &str, Kind, u32, u64); 3] = [
     (1, "text-generation", Kind::Text, 25_000, 6_000),
-    (2, "image-aesthetics", Kind::Image, 8_000, 2_000),
-    (3, "price-prediction", Kind::Price, 4_000, 1_500),
+    (2, "image-aesthetics", Kind::Image, 5_000, 1_000),
+    (3, "price-prediction", Kind::Price, 3_000, 1_000),
 ];
 
 /// Every subnet gets these miners, in uid order after the owner (0) and the validator (1).
@@ -109,11 +112,22 @@ fn say(line: impl AsRef<str>) {
 }
 
 async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
-    if !cfg!(feature = "smollm2") {
+    for name in &args.subnets {
+        if !SUBNETS.iter().any(|&(_, known, ..)| known == name) {
+            let known: Vec<&str> = SUBNETS.iter().map(|&(_, known, ..)| known).collect();
+            bail!("--subnets: unknown subnet {name:?} (known: {})", known.join(", "));
+        }
+    }
+    let subnets_run: Vec<(u16, &'static str, Kind, u32, u64)> = SUBNETS
+        .iter()
+        .copied()
+        .filter(|&(_, name, ..)| args.subnets.is_empty() || args.subnets.iter().any(|wanted| wanted == name))
+        .collect();
+    if subnets_run.iter().any(|&(_, _, kind, ..)| kind == Kind::Text) && !cfg!(feature = "smollm2") {
         bail!("the demo's text-generation miners run SmolLM2: build with `--features smollm2` (scripts/demo.sh does)");
     }
     let started = Instant::now();
-    let plugins = build_plugins()?;
+    let plugins = build_plugins(&subnets_run)?;
     let dir = tempfile::Builder::new().prefix("subnetkit-demo-").tempdir().context("cannot create a temp dir")?;
     // `guard` removes the directory when the demo ends, unless `--keep`.
     let (state_dir, guard) = if args.keep { (dir.keep(), None) } else { (dir.path().to_path_buf(), Some(dir)) };
@@ -129,7 +143,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     let miner_coldkey = |subnet: u16, slot: usize| key(20 + subnet as u8, slot as u8);
     let miner_hotkey = |subnet: u16, slot: usize| key(40 + subnet as u8, slot as u8);
     let mut subnets = Vec::new();
-    for (netuid, _, _, _, _) in SUBNETS {
+    for &(netuid, _, _, _, _) in &subnets_run {
         subnets.push(GenesisSubnet {
             netuid,
             owner_coldkey: key(10, netuid as u8).account(),
@@ -167,14 +181,14 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     say(format!("chain: {chain_url}, {} ms blocks, tempo {TEMPO}; state in {}", args.block_ms, state_dir.display()));
 
     // The validator registers and stakes first, so its hotkey is uid 1 everywhere.
-    for (netuid, _, _, _, _) in SUBNETS {
+    for &(netuid, _, _, _, _) in &subnets_run {
         client.register(&validator_coldkey, netuid, &validator_hotkey.account()).await?;
         client.add_stake(&validator_coldkey, &validator_hotkey.account(), netuid, 10_000 * TAO).await?;
     }
 
     // Miners.
     let mut strategies = std::collections::BTreeMap::new();
-    for (netuid, name, kind, _, _) in SUBNETS {
+    for &(netuid, name, kind, _, _) in &subnets_run {
         let mut started_miners = 0;
         let mut shared = Shared::default();
         for (slot, &strategy) in LINEUP.iter().enumerate() {
@@ -196,7 +210,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     // Wait for the first epoch: it hands the validator its permits.
     let mut blocks = chain.subscribe();
     loop {
-        let graph = client.metagraph(SUBNETS[0].0).await?;
+        let graph = client.metagraph(subnets_run[0].0).await?;
         if graph.neuron(&validator_hotkey.account()).is_some_and(|neuron| neuron.validator_permit) {
             break;
         }
@@ -226,7 +240,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     let miners_client =
         Arc::new(validator::MinerClient::new(validator_hotkey.clone(), validator::QueryLimits::default()));
     let metrics = Arc::new(validator::Metrics::default());
-    let runners = SUBNETS
+    let runners = subnets_run
         .iter()
         .map(|&(netuid, name, _, timeout_ms, round_ms)| {
             let spec = validator::SubnetSpec {
@@ -262,8 +276,9 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     let first_block = client.block().await?;
     let last_block = first_block + args.epochs * (u64::from(TEMPO) + 1);
     say(format!(
-        "validator {} hosting 3 subnets from block {first_block}; running {} epochs (to block {last_block})",
+        "validator {} hosting {} subnets from block {first_block}; running {} epochs (to block {last_block})",
         validator_hotkey.account(),
+        subnets_run.len(),
         args.epochs
     ));
 
@@ -274,7 +289,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         if block >= next_report || block >= last_block {
             let epoch = (block - first_block) / (u64::from(TEMPO) + 1);
             let rounds: Vec<String> =
-                SUBNETS.iter().map(|&(netuid, name, ..)| format!("{name} {}", metrics.rounds(netuid))).collect();
+                subnets_run.iter().map(|&(netuid, name, ..)| format!("{name} {}", metrics.rounds(netuid))).collect();
             say(format!("  epoch {epoch}/{} · block {block} · rounds: {}", args.epochs, rounds.join(", ")));
             next_report = block + u64::from(TEMPO) + 1;
         }
@@ -286,7 +301,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
 
     // The final table.
     let mut rows = Vec::new();
-    for (netuid, name, ..) in SUBNETS {
+    for &(netuid, name, ..) in &subnets_run {
         let graph = client.metagraph(netuid).await?;
         let averages = store.moving_averages(netuid).await?;
         for neuron in &graph.neurons {
@@ -320,7 +335,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
 }
 
 /// Builds the reference plugins from this source tree (cached after the first run).
-fn build_plugins() -> anyhow::Result<Vec<(String, PathBuf)>> {
+fn build_plugins(subnets: &[(u16, &'static str, Kind, u32, u64)]) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     if !repo.join("subnets").is_dir() {
         bail!(
@@ -331,7 +346,7 @@ fn build_plugins() -> anyhow::Result<Vec<(String, PathBuf)>> {
     let out = repo.join("target/demo-plugins");
     say("building the three reference plugins (the first run compiles them: a few minutes)…");
     let built = wasm_build::Build::new(&repo, &out)
-        .packages(SUBNETS.iter().map(|&(_, name, ..)| name))
+        .packages(subnets.iter().map(|&(_, name, ..)| name))
         .profile("plugin")
         .target_subdir("wasm-subnets")
         .run()
