@@ -135,9 +135,10 @@ async fn serve(args: &RunArgs) -> anyhow::Result<()> {
         tracing::info!("manual mode: blocks advance only through the sudo key's advance_blocks call");
     }
     let router = localnet::router(Arc::new(ServerState::new(Arc::clone(&chain))));
+    let signal = crate::shutdown_signal();
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            crate::shutdown_signal().await;
+            signal.await;
             let _ = stop.send(true);
         })
         .await

@@ -102,6 +102,7 @@ async fn run_validator(args: &RunArgs) -> anyhow::Result<()> {
             )
         })
         .collect();
+    let signal = crate::shutdown_signal();
     tracing::info!(hotkey = %miners.hotkey(), block, subnets = runners.len(), "validator starting");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     if let Some(address) = config.metrics {
@@ -126,7 +127,7 @@ async fn run_validator(args: &RunArgs) -> anyhow::Result<()> {
         });
     }
     tokio::spawn(async move {
-        crate::shutdown_signal().await;
+        signal.await;
         let _ = stop.send(true);
     });
     validator::run_subnets(runners, metrics, stopped).await;

@@ -216,8 +216,11 @@ fn a_killed_validator_restarts_without_losing_or_rescoring_a_round() {
     let mut stored = 0;
     let mut recovered = Vec::new();
     for restart in 0..5u64 {
+        // Counted before the start: a killed run may have stored more than the last wait saw, and
+        // a signal sent before the new process has set up its handlers would kill it outright.
+        let before = runtime.block_on(stored_rounds(&store, stored));
         let process = Validator::start(&config, scratch.path());
-        stored = runtime.block_on(wait_for_rounds(&store, stored + 3, &log));
+        stored = runtime.block_on(wait_for_rounds(&store, before + 3, &log));
         if restart % 2 == 0 {
             // Between storing a round and scoring it, if the process can be caught there.
             runtime.block_on(process.freeze_with_a_round_unscored(&store));
@@ -230,8 +233,9 @@ fn a_killed_validator_restarts_without_losing_or_rescoring_a_round() {
     }
     // And once more, stopped properly.
     let restarted_at = runtime.block_on(client.block()).expect("block");
+    let before = runtime.block_on(stored_rounds(&store, stored));
     let process = Validator::start(&config, scratch.path());
-    let last = runtime.block_on(wait_for_rounds(&store, stored + 3, &log));
+    let last = runtime.block_on(wait_for_rounds(&store, before + 3, &log));
     let status = process.terminate();
     assert!(status.success(), "{status:?}");
     assert!(!recovered.is_empty(), "no kill landed between storing a round and scoring it");
