@@ -142,43 +142,11 @@ fn cpu_delta(before: Option<Duration>, after: Option<Duration>) -> Option<Durati
     Some(after?.saturating_sub(before?))
 }
 
-/// The first interpreter that imports `bittensor.http_auth` and aiohttp.
+/// The interpreter with `bittensor.http_auth` and aiohttp (see `test_python::find_python`).
 fn find_python() -> Result<PathBuf, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut candidates = Vec::new();
-    if let Some(python) = std::env::var_os("SUBNETKIT_PYTHON") {
-        candidates.push(PathBuf::from(python));
-    }
-    if let Some(venv) = std::env::var_os("SUBNETKIT_PY_VENV") {
-        candidates.push(PathBuf::from(venv).join("bin/python"));
-    }
-    candidates.push(root.join("target/py-interop/bin/python"));
-    let mut tried = Vec::new();
-    for python in candidates {
-        let imported = Command::new(&python)
-            .args([
-                "-c",
-                "import aiohttp, yarl, bittensor; from bittensor import http_auth; http_auth.sign; http_auth.verify",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output();
-        match imported {
-            Ok(output) if output.status.success() => return Ok(python),
-            Ok(output) => tried.push(format!(
-                "{}: {}",
-                python.display(),
-                String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("no error output")
-            )),
-            Err(error) => tried.push(format!("{}: {error}", python.display())),
-        }
-    }
-    Err(format!(
-        "no Python with the Bittensor SDK (bittensor==11.3.0) and aiohttp was found: run `scripts/setup-python.sh` \
-         (or set SUBNETKIT_PYTHON to such an interpreter). Tried:\n  {}",
-        tried.join("\n  ")
-    ))
+    test_python::find_python(
+        "import aiohttp, yarl, bittensor; from bittensor import http_auth; http_auth.sign; http_auth.verify",
+    )
 }
 
 /// Starts `count` miners on `runtime`; returns their targets.

@@ -2,54 +2,13 @@
 //! interop test does.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// This crate's Python side (`tests/interop`).
 pub(crate) fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
 }
 
-/// The workspace root (this crate lives at `framework/chain`).
-fn workspace_root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::fs::canonicalize(&root).unwrap_or(root)
-}
-
-/// The first interpreter that imports the SDK's weight code, of: `$SUBNETKIT_PYTHON`,
-/// `$SUBNETKIT_PY_VENV/bin/python`, and `target/py-interop/bin/python` under the workspace root
-/// (where `scripts/setup.sh` puts it). The error says what was tried and how to fix it.
+/// The interpreter with the SDK's weight code (see `test_python::find_python`).
 pub(crate) fn find_python() -> Result<PathBuf, String> {
-    let mut candidates = Vec::new();
-    if let Some(python) = std::env::var_os("SUBNETKIT_PYTHON") {
-        candidates.push(PathBuf::from(python));
-    }
-    if let Some(venv) = std::env::var_os("SUBNETKIT_PY_VENV") {
-        candidates.push(PathBuf::from(venv).join("bin/python"));
-    }
-    candidates.push(workspace_root().join("target/py-interop/bin/python"));
-
-    let mut tried = Vec::new();
-    for python in candidates {
-        let imported = Command::new(&python)
-            .args(["-c", "from bittensor.intents.weights import clip_to_max_weight, normalize, _conform"])
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output();
-        match imported {
-            Ok(output) if output.status.success() => return Ok(python),
-            Ok(output) => tried.push(format!(
-                "{}: cannot import bittensor.intents.weights ({})",
-                python.display(),
-                String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("no error output")
-            )),
-            Err(error) => tried.push(format!("{}: {error}", python.display())),
-        }
-    }
-    Err(format!(
-        "no Python with the Bittensor SDK (bittensor==11.3.0) was found; run `scripts/setup.sh` \
-         (or set SUBNETKIT_PYTHON to such an interpreter). Tried:\n  {}",
-        tried.join("\n  ")
-    ))
+    test_python::find_python("from bittensor.intents.weights import clip_to_max_weight, normalize, _conform")
 }
