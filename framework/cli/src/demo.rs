@@ -46,7 +46,7 @@ pub(crate) struct DemoArgs {
 
 /// The demo's subnets: netuid, plugin package, miner kind, validator timeout and round interval.
 const SUBNETS: [(u16, &str, Kind, u32, u64); 3] = [
-    (1, "text-generation", Kind::Text, 25_000, 6_000),
+    (1, "text-generation", Kind::Text, TEXT_TIMEOUT_MS, 2_000),
     (2, "image-aesthetics", Kind::Image, 5_000, 1_000),
     (3, "price-prediction", Kind::Price, 3_000, 1_000),
 ];
@@ -65,7 +65,17 @@ const LINEUP: [Strategy; 10] = [
     Strategy::Offline,
 ];
 
+/// The validator's timeout in the text subnet. Its SmolLM2 miners stop generating before it
+/// ([`TEXT_TIME_LIMIT`], [`TEXT_MAX_NEW_TOKENS`]): four answers a round share the two cores.
+const TEXT_TIMEOUT_MS: u32 = 10_000;
+/// Longest a demo text miner generates; it sends what it has by then.
+const TEXT_TIME_LIMIT: Duration = Duration::from_secs(7);
+/// Most tokens in a demo text miner's answer (the subnet's references are mostly short).
+const TEXT_MAX_NEW_TOKENS: u32 = 64;
+
 const TEMPO: u16 = 19;
+/// How often each demo miner re-reads its subnet's metagraph.
+const MINER_REFRESH: Duration = Duration::from_secs(2);
 const TAO: u64 = 1_000_000_000;
 
 /// One row of the final table.
@@ -83,6 +93,7 @@ struct Row {
 
 /// Runs `subnetkit demo`.
 pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
+    one_candle_thread_per_generation();
     crate::init_tracing_quiet();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
@@ -96,6 +107,20 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
         }
     })?;
     Ok(())
+}
+
+/// Candle's CPU thread pool spins while it waits for work; with several SmolLM2 miners generating
+/// at once on a few cores that is many times slower than one thread per generation (measured:
+/// 4 against 45 tokens/s on 2 busy cores), so the demo asks for one unless the user chose.
+fn one_candle_thread_per_generation() {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // SAFETY: the first thing `run` does, before the runtime or any other thread exists, so no
+        // thread can read the environment concurrently.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var("CANDLE_NUM_THREADS", "1");
+        }
+    }
 }
 
 fn key(tag: u8, index: u8) -> Keypair {
@@ -186,7 +211,9 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         client.add_stake(&validator_coldkey, &validator_hotkey.account(), netuid, 10_000 * TAO).await?;
     }
 
-    // Miners.
+    // Miners. They stop after the validator, so no round in flight at the end meets a closed port.
+    let (stop_miners, miners_stopped) = watch::channel(false);
+    let mut miner_states = Vec::new();
     let mut strategies = std::collections::BTreeMap::new();
     for &(netuid, name, kind, _, _) in &subnets_run {
         let mut started_miners = 0;
@@ -200,7 +227,10 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
             } else {
                 let subnet = demo_subnet(kind, netuid, strategy, slot, &mut shared)?;
                 started_miners += 1;
-                start_miner(hotkey.clone(), subnet, Arc::clone(&client), stopped.clone()).await?
+                let (port, state) =
+                    start_miner(hotkey.clone(), subnet, Arc::clone(&client), miners_stopped.clone()).await?;
+                miner_states.push(state);
+                port
             };
             client.serve_axon(&hotkey, netuid, &Axon::http(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), port)).await?;
         }
@@ -215,6 +245,12 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
             break;
         }
         blocks.changed().await.context("the chain stopped")?;
+    }
+    // Every miner learns of the permit now rather than at its next refresh: until then it would
+    // refuse the validator (403) and the first round would count it as unreachable.
+    let source = miner::ChainSource::new(Arc::clone(&client));
+    for state in &miner_states {
+        state.refresh_metagraphs(&source).await.context("a miner cannot read the metagraph")?;
     }
 
     // The validator, hosting all three subnets. Its plugins are compiled (or taken from the
@@ -272,7 +308,8 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
             )
         })
         .collect();
-    let validator_task = tokio::spawn(validator::run_subnets(runners, Arc::clone(&metrics), stopped.clone()));
+    let (stop_validator, validator_stopped) = watch::channel(false);
+    let validator_task = tokio::spawn(validator::run_subnets(runners, Arc::clone(&metrics), validator_stopped));
     let first_block = client.block().await?;
     let last_block = first_block + args.epochs * (u64::from(TEMPO) + 1);
     say(format!(
@@ -319,8 +356,11 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
             });
         }
     }
-    let _ = stop.send(true);
+    // Stop in dependency order: the validator (it may be setting weights), its miners, the chain.
+    let _ = stop_validator.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), validator_task).await;
+    let _ = stop_miners.send(true);
+    let _ = stop.send(true);
     print_table(&rows);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_vec_pretty(&rows)?)
@@ -361,16 +401,16 @@ struct Shared {
     answers: miners::SharedAnswers,
 }
 
-/// A SmolLM2 text miner: greedy, or sampling with `seed`.
-fn text_miner(seed: Option<u64>) -> anyhow::Result<miner_text_generation::TextGenerationMiner> {
+/// A SmolLM2 text miner sampling with `seed`, its answers capped to fit the demo's timeout.
+fn text_miner(seed: u64) -> anyhow::Result<miner_text_generation::TextGenerationMiner> {
     use miner_text_generation::{Backend, GeneratorConfig, Sampling, SmolLm2Config, TextGenerationMiner};
     let gguf = std::env::var_os("SMOLLM2_GGUF").map(PathBuf::from).unwrap_or_else(|| {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/models/SmolLM2-135M-Instruct.Q4_1.gguf")
     });
-    let sampling = seed.map(|seed| Sampling { temperature: 0.7, top_p: Some(0.9), seed: Some(seed) });
+    let sampling = Some(Sampling { temperature: 0.7, top_p: Some(0.9), seed: Some(seed) });
     let config = GeneratorConfig::SmolLm2(SmolLm2Config { gguf: Some(gguf), sampling });
     let backend = Backend::from_config(&config).context("cannot load SmolLM2 (scripts/setup.sh fetches it)")?;
-    Ok(TextGenerationMiner::new(backend))
+    Ok(TextGenerationMiner::new(backend).with_limits(TEXT_MAX_NEW_TOKENS, TEXT_TIME_LIMIT))
 }
 
 /// The served subnet of one demo miner.
@@ -420,9 +460,9 @@ fn demo_subnet(
             let inner = match (&shared.text_copycat, strategy) {
                 (Some(inner), Strategy::Copycat) => Arc::clone(inner),
                 _ => {
-                    // Copycats decode greedily with one model; each honest miner samples with its own seed.
-                    let sampling = (variant != 99).then_some(seed);
-                    let inner = Arc::new(text_miner(sampling)?);
+                    // Every backend samples with its own seed: the copycats' one model answers as
+                    // well as an honest miner's, and only the sharing of one answer tells them apart.
+                    let inner = Arc::new(text_miner(seed)?);
                     if strategy == Strategy::Copycat {
                         shared.text_copycat = Some(Arc::clone(&inner));
                     }
@@ -449,22 +489,28 @@ async fn start_miner(
     subnet: miner::Subnet,
     chain: Arc<Client>,
     stopped: watch::Receiver<bool>,
-) -> anyhow::Result<u16> {
+) -> anyhow::Result<(u16, miner::MinerState)> {
     let state = miner::MinerState::new(hotkey, miner::Options::default(), vec![subnet])?;
     let source = miner::ChainSource::new(chain);
     state.refresh_metagraphs(&source).await?;
-    let refresh = state.spawn_metagraph_refresh(source, Duration::from_secs(2));
+    let refresh = state.spawn_metagraph_refresh(source, MINER_REFRESH);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), 0)))
         .await
         .context("cannot listen on 127.0.0.2")?;
     let port = listener.local_addr()?.port();
+    // The refresh stops with the demo, not with the last answer in flight: the chain is gone by then.
+    let refresh_stopped = stopped.clone();
     tokio::spawn(async move {
-        let _refresh = refresh;
-        if let Err(error) = miner::serve(listener, miner::router(state), wait(stopped)).await {
+        wait(refresh_stopped).await;
+        drop(refresh);
+    });
+    let served = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = miner::serve(listener, miner::router(served), wait(stopped)).await {
             tracing::warn!(%error, "a demo miner stopped");
         }
     });
-    Ok(port)
+    Ok((port, state))
 }
 
 /// A port on 127.0.0.2 where nothing listens (the offline miner's axon).

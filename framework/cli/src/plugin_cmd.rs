@@ -410,8 +410,12 @@ fn new(args: &NewArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints `value` as pretty JSON. A reader that stops early (`| head`) is not an error.
 fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let text = serde_json::to_string_pretty(value).context("cannot encode the output")?;
-    println!("{text}");
-    Ok(())
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error).context("cannot write to stdout"),
+        _ => Ok(()),
+    }
 }
