@@ -8,7 +8,9 @@
 #     with bittensor==11.3.0),
 #   - PostgreSQL for the validator's store tests (scripts/setup-postgres.sh): Debian's `postgresql`
 #     package, its cluster running on 127.0.0.1:5432, a role `subnetkit` (password `subnetkit`,
-#     CREATEDB) and a database `subnetkit_test` (the tests' SUBNETKIT_TEST_POSTGRES default).
+#     CREATEDB) and a database `subnetkit_test` (the tests' SUBNETKIT_TEST_POSTGRES default),
+#   - chopsticks (npm, pinned by framework/chain/tests/chopsticks/package-lock.json) for the
+#     subtensor backend's tests against the real runtime (scripts/setup-chopsticks.sh; needs Node.js).
 # Then: cargo nextest run --workspace --all-features
 set -euo pipefail
 
@@ -20,4 +22,5 @@ fi
 "$repo/templates/miner-text-generation/fetch-model.sh" "$repo/target/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 "$repo/scripts/setup-python.sh" >/dev/null
 "$repo/scripts/setup-postgres.sh"
-echo "setup done: wasm32 target, SmolLM2 weights, Python interop venv, PostgreSQL"
+"$repo/scripts/setup-chopsticks.sh"
+echo "setup done: wasm32 target, SmolLM2 weights, Python interop venv, PostgreSQL, chopsticks"

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::{NetUid, Uid};
 
 /// A refused or failed chain call. Chain-rule variants carry the pallet error's name (shown
-/// first in the message) and the numbers needed to act on it; the last four are about reaching
-/// the chain rather than its rules.
+/// first in the message) and the numbers needed to act on it; `Refused` keeps the name of any
+/// other pallet error, and the last four are about reaching the chain rather than its rules.
 ///
 /// Serialised with the variant name in an `error` field, so a client can rebuild it exactly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -198,6 +198,14 @@ pub enum ChainError {
     /// A call only the sudo key may make.
     #[error("BadOrigin: the call must be signed by the sudo key")]
     BadOrigin,
+    /// A refusal by a pallet error (or dispatch error) that has no variant of its own, by name.
+    #[error("{name}: refused by the chain ({pallet}::{name})")]
+    Refused {
+        /// The pallet whose error it is (empty for a `DispatchError` such as `Token(FundsUnavailable)`).
+        pallet: String,
+        /// The error's name.
+        name: String,
+    },
     /// The request's signature, receiver or freshness was refused.
     #[error("unauthorized: {reason}")]
     Unauthorized {

@@ -1,8 +1,8 @@
 //! The chain as validators and miners see it, behind one async trait.
 //!
-//! [`Chain`] is implemented by the embedded local chain (`localnet`) and by the real subtensor
-//! client; everything above this crate (validator, miner, CLI) is written against the trait and
-//! the plain types here, never against subxt or SQL.
+//! [`Chain`] is implemented by the embedded local chain (`localnet`) and by [`Subtensor`], the
+//! real chain through subxt (`docs/chain.md`); everything above this crate (validator, miner,
+//! CLI) is written against the trait and the plain types here, never against subxt or SQL.
 //!
 //! Units are the chain's own: balances and stake in rao (10⁻⁹ TAO or alpha), proportions as
 //! `u16` fractions of 65535, blocks as `u64`. Errors ([`ChainError`]) carry the names of the
@@ -10,12 +10,14 @@
 
 mod commit;
 mod error;
+mod subtensor;
 mod types;
 mod weights;
 
 pub use commit::{BadCommitHash, CommitHash, commit_hash};
 pub use error::ChainError;
 pub use protocol::{AccountId, Keypair};
+pub use subtensor::{Subtensor, keypair_from_uri};
 pub use types::{Axon, Hyperparams, Metagraph, NetUid, Neuron, Reveal, Uid, Weights, YumaVariant};
 pub use weights::{WeightsError, clip_to_max_weight, normalize, scores_to_weights};
 

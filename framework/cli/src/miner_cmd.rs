@@ -7,11 +7,9 @@
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
-use chain::Chain as _;
 use clap::{Args, Subcommand};
 
 use crate::Failure;
@@ -109,7 +107,8 @@ pub(crate) struct RunArgs {
     #[arg(long, default_value = "0.0.0.0:8091")]
     listen: SocketAddr,
     /// The chain to read the metagraph from: the local chain's URL (`http://127.0.0.1:9944`,
-    /// see `subnetkit localnet`). Needs `--netuid`; the hotkey must be registered there.
+    /// see `subnetkit localnet`) or a subtensor node's (`wss://entrypoint-finney.opentensor.ai:443`).
+    /// Needs `--netuid`; the hotkey must be registered there.
     #[arg(long, value_name = "URL", required_unless_present = "metagraph", conflicts_with = "metagraph")]
     chain: Option<String>,
     /// With `--chain`: publish this address and the bound port as the neuron's axon on start.
@@ -275,7 +274,7 @@ fn serve(args: &RunArgs) -> Result<(), Failure> {
         let address = listener.local_addr().context("cannot read the bound address")?;
         match (&args.chain, &args.metagraph) {
             (Some(url), _) => {
-                let chain = Arc::new(localnet::Client::new(url).with_context(|| format!("--chain {url}"))?);
+                let chain = crate::validator_cmd::connect_chain(url).await.with_context(|| format!("--chain {url}"))?;
                 let metagraph =
                     chain.metagraph(netuid).await.with_context(|| format!("cannot read subnet {netuid} from {url}"))?;
                 if metagraph.neuron(&keypair.account()).is_none() {

@@ -57,12 +57,16 @@ pub(crate) fn run(command: ValidatorCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The chain at `url`: the local chain's HTTP API.
-pub(crate) fn connect_chain(url: &str) -> anyhow::Result<Arc<dyn Chain>> {
+/// The chain at `url`: the local chain's HTTP API (`http://`), or a subtensor node (`ws://` on
+/// loopback, `wss://`).
+pub(crate) async fn connect_chain(url: &str) -> anyhow::Result<Arc<dyn Chain>> {
     if url.starts_with("http://") {
-        return Ok(Arc::new(localnet::Client::new(url).with_context(|| format!("chain {url}"))?));
+        return Ok(Arc::new(localnet::Client::new(url)?));
     }
-    bail!("chain {url}: only the local chain's http:// URL is supported so far (subtensor ws:// is planned)")
+    if url.starts_with("ws://") || url.starts_with("wss://") {
+        return Ok(Arc::new(chain::Subtensor::connect(url).await?));
+    }
+    bail!("expected the local chain's http:// URL or a subtensor node's ws:// or wss:// URL")
 }
 
 async fn run_validator(args: &RunArgs) -> anyhow::Result<()> {
@@ -73,7 +77,7 @@ async fn run_validator(args: &RunArgs) -> anyhow::Result<()> {
     };
     let keypair = protocol::wallet::load_hotkey(&root, &config.wallet, &config.hotkey)
         .with_context(|| format!("cannot load hotkey {}/{}", config.wallet, config.hotkey))?;
-    let chain = connect_chain(&config.chain)?;
+    let chain = connect_chain(&config.chain).await.with_context(|| format!("chain {}", config.chain))?;
     let block = chain.block().await.with_context(|| format!("cannot reach the chain at {}", config.chain))?;
     let database = config.database.clone().context("no database configured")?;
     let store = Arc::new(Store::connect(&database).await?);

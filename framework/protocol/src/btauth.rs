@@ -5,7 +5,9 @@
 //! [`Verifier`] (it is `Sync`; share it behind an `Arc`) and calls [`Verifier::verify_pairs`] on
 //! every request, answering a failure with [`AuthError::status`].
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -39,6 +41,10 @@ const UNBOUND: &str = "-";
 pub struct Headers {
     hotkey: AccountId,
     receiver: Option<AccountId>,
+    /// `hotkey` and `receiver` as SS58 (as `to_ss58` spells them), for the payload and the
+    /// headers without encoding them again.
+    hotkey_ss58: String,
+    receiver_ss58: Option<String>,
     nonce_ns: u64,
     scheme: CryptoScheme,
     /// Whether the request carried `X-Bittensor-Crypto` (re-emitted as received).
@@ -236,16 +242,26 @@ impl Headers {
         if version.ok_or(Malformed::Missing(HEADER_VERSION))? != VERSION {
             return Err(Malformed::Version);
         }
-        let hotkey =
-            AccountId::from_ss58(hotkey.ok_or(Malformed::Missing(HEADER_HOTKEY))?).map_err(Malformed::Hotkey)?;
+        let (hotkey, hotkey_ss58) = AccountId::from_ss58_keeping(hotkey.ok_or(Malformed::Missing(HEADER_HOTKEY))?)
+            .map_err(Malformed::Hotkey)?;
         let nonce_ns = parse_nonce(nonce.ok_or(Malformed::Missing(HEADER_NONCE))?)?;
         let scheme = match crypto {
             None => CryptoScheme::Sr25519,
             Some(name) => name.parse().map_err(|_| Malformed::Crypto)?,
         };
         let signature = parse_signature(signature.ok_or(Malformed::Missing(HEADER_SIGNATURE))?)?;
-        let receiver = receiver.map(AccountId::from_ss58).transpose().map_err(Malformed::Receiver)?;
-        Ok(Headers { hotkey, receiver, nonce_ns, scheme, explicit_scheme: crypto.is_some(), signature })
+        let receiver = receiver.map(AccountId::from_ss58_keeping).transpose().map_err(Malformed::Receiver)?;
+        let (receiver, receiver_ss58) = receiver.unzip();
+        Ok(Headers {
+            hotkey,
+            receiver,
+            hotkey_ss58,
+            receiver_ss58,
+            nonce_ns,
+            scheme,
+            explicit_scheme: crypto.is_some(),
+            signature,
+        })
     }
 
     /// The sender's hotkey.
@@ -278,12 +294,12 @@ impl Headers {
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = vec![
             (HEADER_VERSION, VERSION.to_owned()),
-            (HEADER_HOTKEY, self.hotkey.to_ss58()),
+            (HEADER_HOTKEY, self.hotkey_ss58.clone()),
             (HEADER_NONCE, self.nonce_ns.to_string()),
             (HEADER_SIGNATURE, format!("0x{}", hex::encode(self.signature))),
         ];
-        if let Some(receiver) = self.receiver {
-            pairs.push((HEADER_RECEIVER, receiver.to_ss58()));
+        if let Some(receiver) = &self.receiver_ss58 {
+            pairs.push((HEADER_RECEIVER, receiver.clone()));
         }
         if self.explicit_scheme || self.scheme != CryptoScheme::Sr25519 {
             pairs.push((HEADER_CRYPTO, self.scheme.as_str().to_owned()));
@@ -332,8 +348,13 @@ pub fn signed_payload(
     sender: &AccountId,
     receiver: Option<&AccountId>,
 ) -> String {
+    let receiver = receiver.map(AccountId::to_ss58);
+    payload(scheme, request, nonce_ns, &sender.to_ss58(), receiver.as_deref())
+}
+
+/// [`signed_payload`] from the SS58 forms of sender and receiver.
+fn payload(scheme: CryptoScheme, request: &Request<'_>, nonce_ns: u64, sender: &str, receiver: Option<&str>) -> String {
     let body_hash = hex::encode(Sha256::digest(request.body));
-    let receiver = receiver.map_or_else(|| UNBOUND.to_owned(), AccountId::to_ss58);
     [
         PROTOCOL,
         scheme.as_str(),
@@ -341,8 +362,8 @@ pub fn signed_payload(
         request.target,
         &body_hash,
         &nonce_ns.to_string(),
-        &sender.to_ss58(),
-        &receiver,
+        sender,
+        receiver.unwrap_or(UNBOUND),
     ]
     .join("\n")
 }
@@ -363,11 +384,13 @@ pub fn sign(
         return Err(SignError::Target);
     }
     let request = Request { method: &method, ..*request };
-    let sender = keypair.account();
-    let payload = signed_payload(keypair.scheme(), &request, nonce_ns, &sender, receiver);
+    let receiver_ss58 = receiver.map(AccountId::to_ss58);
+    let payload = payload(keypair.scheme(), &request, nonce_ns, keypair.ss58(), receiver_ss58.as_deref());
     Ok(Headers {
-        hotkey: sender,
+        hotkey: keypair.account(),
         receiver: receiver.copied(),
+        hotkey_ss58: keypair.ss58().to_owned(),
+        receiver_ss58,
         nonce_ns,
         scheme: keypair.scheme(),
         explicit_scheme: false,
@@ -437,6 +460,38 @@ pub struct Verifier {
     skew_ns: u64,
     require_receiver: bool,
     replay: ReplayStore,
+    keys: KeyCache,
+}
+
+/// Most signers' decoded public keys a [`Verifier`] keeps; when full it starts again empty.
+const KEY_CACHE_CAPACITY: usize = 4096;
+
+/// The decoded public keys of recent signers: a server sees the same few validators, a
+/// validator the same miners, so each key is decompressed once rather than per request.
+struct KeyCache(Mutex<HashMap<(AccountId, CryptoScheme), keys::PublicKey>>);
+
+impl KeyCache {
+    /// The key of `account` under `scheme`; None when the bytes are not a key (not kept).
+    fn get(&self, scheme: CryptoScheme, account: &AccountId) -> Option<keys::PublicKey> {
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(public) = lock().get(&(*account, scheme)) {
+            return Some(public.clone());
+        }
+        let public = keys::PublicKey::new(scheme, account)?;
+        let mut cache = lock();
+        if cache.len() >= KEY_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert((*account, scheme), public.clone());
+        Some(public)
+    }
+}
+
+impl fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = self.0.lock().map_or(0, |cache| cache.len());
+        f.debug_struct("KeyCache").field("keys", &len).finish()
+    }
 }
 
 impl Verifier {
@@ -448,6 +503,7 @@ impl Verifier {
             skew_ns: duration_ns(config.allowed_skew),
             require_receiver: config.require_receiver,
             replay: ReplayStore::new(config.replay_capacity),
+            keys: KeyCache(Mutex::new(HashMap::new())),
         }
     }
 
@@ -511,8 +567,9 @@ impl Verifier {
             });
         }
         // 4. Signature, under the declared scheme only.
-        let payload = signed_payload(headers.scheme, request, nonce, &headers.hotkey, headers.receiver.as_ref());
-        if !keys::verify(headers.scheme, &headers.hotkey, payload.as_bytes(), &headers.signature) {
+        let payload = payload(headers.scheme, request, nonce, &headers.hotkey_ss58, headers.receiver_ss58.as_deref());
+        let public = self.keys.get(headers.scheme, &headers.hotkey);
+        if !public.is_some_and(|public| public.verify(payload.as_bytes(), &headers.signature)) {
             return Err(AuthError::BadSignature);
         }
         Ok(Authenticated(Caller { hotkey: headers.hotkey, scheme: headers.scheme, nonce_ns: nonce }))

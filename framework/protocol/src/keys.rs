@@ -80,6 +80,8 @@ pub struct Keypair {
     /// The 32-byte mini secret (seed) it was derived from, when known.
     seed: Option<Zeroizing<[u8; 32]>>,
     account: AccountId,
+    /// `account` as SS58, encoded once: it goes into every request it signs.
+    ss58: String,
 }
 
 #[derive(Clone)]
@@ -101,7 +103,7 @@ impl Keypair {
             CryptoScheme::Ed25519 => Secret::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(seed))),
         };
         let account = public_of(&secret);
-        Keypair { secret, seed: Some(Zeroizing::new(*seed)), account }
+        Keypair { secret, seed: Some(Zeroizing::new(*seed)), account, ss58: account.to_ss58() }
     }
 
     /// Derives a keypair from a BIP39 English phrase and password (empty for Bittensor hotkeys),
@@ -119,7 +121,7 @@ impl Keypair {
             schnorrkel::SecretKey::from_bytes(secret_key).map_err(|_| KeyError::BadSecretKey(CryptoScheme::Sr25519))?;
         let secret = Secret::Sr25519(Box::new(secret.to_keypair()));
         let account = public_of(&secret);
-        Ok(Keypair { secret, seed: None, account })
+        Ok(Keypair { secret, seed: None, account, ss58: account.to_ss58() })
     }
 
     /// Makes a new keypair from a fresh random phrase of `words` words (12, 15, 18, 21 or 24).
@@ -149,6 +151,11 @@ impl Keypair {
     /// The public key as an account id (its SS58 form is the hotkey address).
     pub fn account(&self) -> AccountId {
         self.account
+    }
+
+    /// The account's SS58 address.
+    pub(crate) fn ss58(&self) -> &str {
+        &self.ss58
     }
 
     /// The seed the keypair was derived from, if it was derived from one.
@@ -189,21 +196,37 @@ impl fmt::Debug for Keypair {
 
 /// Checks `signature` over `message` by `account` under `scheme` only.
 pub fn verify(scheme: CryptoScheme, account: &AccountId, message: &[u8], signature: &[u8; 64]) -> bool {
-    match scheme {
-        CryptoScheme::Sr25519 => {
-            let (Ok(public), Ok(signature)) =
-                (schnorrkel::PublicKey::from_bytes(account.as_bytes()), schnorrkel::Signature::from_bytes(signature))
-            else {
-                return false;
-            };
-            public.verify_simple(SUBSTRATE_CONTEXT, message, &signature).is_ok()
+    PublicKey::new(scheme, account).is_some_and(|public| public.verify(message, signature))
+}
+
+/// A public key decoded for checking signatures (for sr25519 a point decompression, about a
+/// fifth of a verification), so that a verifier that sees the same signers again can keep it.
+#[derive(Clone)]
+pub(crate) enum PublicKey {
+    Sr25519(schnorrkel::PublicKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl PublicKey {
+    /// `account` as a public key of `scheme`; None when the bytes are not one.
+    pub(crate) fn new(scheme: CryptoScheme, account: &AccountId) -> Option<PublicKey> {
+        match scheme {
+            CryptoScheme::Sr25519 => schnorrkel::PublicKey::from_bytes(account.as_bytes()).ok().map(PublicKey::Sr25519),
+            CryptoScheme::Ed25519 => {
+                ed25519_dalek::VerifyingKey::from_bytes(account.as_bytes()).ok().map(PublicKey::Ed25519)
+            }
         }
-        CryptoScheme::Ed25519 => {
-            let Ok(public) = ed25519_dalek::VerifyingKey::from_bytes(account.as_bytes()) else {
-                return false;
-            };
-            let signature = ed25519_dalek::Signature::from_bytes(signature);
-            public.verify_strict(message, &signature).is_ok()
+    }
+
+    /// Checks `signature` over `message` under this key's scheme only.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        match self {
+            PublicKey::Sr25519(public) => schnorrkel::Signature::from_bytes(signature)
+                .is_ok_and(|signature| public.verify_simple(SUBSTRATE_CONTEXT, message, &signature).is_ok()),
+            PublicKey::Ed25519(public) => {
+                let signature = ed25519_dalek::Signature::from_bytes(signature);
+                public.verify_strict(message, &signature).is_ok()
+            }
         }
     }
 }

@@ -18,7 +18,8 @@ pub use config::{ConfigError, SubnetConfig, ValidatorConfig};
 pub use metrics::Metrics;
 pub use query::{MinerClient, QueryLimits, Target};
 pub use store::{
-    MovingAverage, NewRound, ResponseOutcome, Settled, Store, StoreError, StoredResponse, StoredRound, WeightsRecord,
+    MovingAverage, NewRound, PendingReveal, ResponseOutcome, RoundAnswers, Settled, Store, StoreError, StoredResponse,
+    StoredRound, WeightsRecord,
 };
 pub use subnet::{Overrides, RoundError, RoundReport, SubnetRunner, SubnetSpec, rescore};
 pub use supervisor::run_subnets;

@@ -38,12 +38,21 @@ impl Default for QueryLimits {
 /// The validator's HTTP client to miners, shared by every subnet it hosts.
 #[derive(Debug)]
 pub struct MinerClient {
+    inner: Arc<Inner>,
+}
+
+/// What every query task shares.
+#[derive(Debug)]
+struct Inner {
     http: reqwest::Client,
     keypair: Keypair,
     answers: Verifier,
     limits: QueryLimits,
-    in_flight: Arc<Semaphore>,
+    in_flight: Semaphore,
 }
+
+/// How one exchange ended, before the schema check.
+type Exchanged = (Result<Vec<u8>, Outcome>, u32);
 
 impl MinerClient {
     /// A client signing as `keypair`.
@@ -52,24 +61,27 @@ impl MinerClient {
             reqwest::Client::builder().pool_max_idle_per_host(4).build().unwrap_or_else(|_| reqwest::Client::new());
         // Answers are bound to this validator's hotkey; the window matches the requests'.
         let answers = Verifier::new(keypair.account(), VerifierConfig::default());
-        let in_flight = Arc::new(Semaphore::new(limits.max_in_flight.max(1)));
-        MinerClient { http, keypair, answers, limits, in_flight }
+        let in_flight = Semaphore::new(limits.max_in_flight.max(1));
+        MinerClient { inner: Arc::new(Inner { http, keypair, answers, limits, in_flight }) }
     }
 
     /// The hotkey requests are signed with.
     pub fn hotkey(&self) -> AccountId {
-        self.keypair.account()
+        self.inner.keypair.account()
     }
 
     /// The validator's key, which also signs its chain calls.
     pub fn keypair(&self) -> &Keypair {
-        &self.keypair
+        &self.inner.keypair
     }
 
     /// Sends `body` to `POST /{route}/task?round={tag}` of every target at once and returns one
     /// [`Response`] per target, in the targets' order. A response is [`Outcome::Ok`] only if it
     /// came back 200 within `timeout`, at most the body limit, signed by the target's hotkey for
     /// this validator, and `accept`ed (the schema check); else it says why not.
+    ///
+    /// Each exchange (signing, HTTP, verifying the answer's signature) is a task of its own, so
+    /// they spread over the runtime's workers; dropping the future cancels them all.
     pub async fn query(
         &self,
         route: &str,
@@ -79,29 +91,48 @@ impl MinerClient {
         timeout: Duration,
         accept: &(dyn Fn(&[u8]) -> bool + Sync),
     ) -> Vec<Response> {
-        let target_path = format!("/{route}/task?round={tag}");
-        let calls = targets.iter().map(|target| self.query_one(&target_path, target, body, timeout, accept));
-        futures_util::future::join_all(calls).await
+        let path: Arc<str> = format!("/{route}/task?round={tag}").into();
+        let body: Arc<[u8]> = body.into();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (at, target) in targets.iter().enumerate() {
+            let (inner, path, body, target) =
+                (Arc::clone(&self.inner), Arc::clone(&path), Arc::clone(&body), target.clone());
+            tasks.spawn(async move { (at, inner.query_one(&path, &target, &body, timeout).await) });
+        }
+        let mut exchanged: Vec<Option<Exchanged>> = vec![None; targets.len()];
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((at, result)) => exchanged[at] = Some(result),
+                Err(error) => tracing::error!(%error, "a miner query task failed"),
+            }
+        }
+        targets
+            .iter()
+            .zip(exchanged)
+            .map(|(target, exchanged)| {
+                let (result, latency_ms) = exchanged.unwrap_or((Err(Outcome::TransportError), 0));
+                let (outcome, answer) = match result {
+                    Err(outcome) => (outcome, None),
+                    Ok(answer) if accept(&answer) => (Outcome::Ok, Some(answer)),
+                    // Kept only as UTF-8, so the stored round replays byte for byte.
+                    Ok(answer) => (Outcome::Invalid, String::from_utf8(answer).ok().map(String::into_bytes)),
+                };
+                Response { uid: target.uid, hotkey: target.hotkey.to_ss58(), body: answer, outcome, latency_ms }
+            })
+            .collect()
     }
+}
 
-    async fn query_one(
-        &self,
-        path: &str,
-        target: &Target,
-        body: &[u8],
-        timeout: Duration,
-        accept: &(dyn Fn(&[u8]) -> bool + Sync),
-    ) -> Response {
+impl Inner {
+    /// One exchange under `timeout`: the answer, or why there is none; and its latency.
+    async fn query_one(&self, path: &str, target: &Target, body: &[u8], timeout: Duration) -> Exchanged {
         let started = Instant::now();
-        let (outcome, answer) = match tokio::time::timeout(timeout, self.exchange(path, target, body)).await {
-            Err(_) => (Outcome::Timeout, None),
-            Ok(Err(())) => (Outcome::TransportError, None),
-            Ok(Ok(answer)) if accept(&answer) => (Outcome::Ok, Some(answer)),
-            // Kept only as UTF-8, so the stored round replays byte for byte.
-            Ok(Ok(answer)) => (Outcome::Invalid, String::from_utf8(answer).ok().map(String::into_bytes)),
+        let result = match tokio::time::timeout(timeout, self.exchange(path, target, body)).await {
+            Err(_) => Err(Outcome::Timeout),
+            Ok(Err(())) => Err(Outcome::TransportError),
+            Ok(Ok(answer)) => Ok(answer),
         };
-        let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-        Response { uid: target.uid, hotkey: target.hotkey.to_ss58(), body: answer, outcome, latency_ms }
+        (result, u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX))
     }
 
     /// One signed exchange; `Err` for anything a transport error covers (refused, non-200,

@@ -1,5 +1,6 @@
 //! The validator's state in SQLite or PostgreSQL: rounds with their tasks and responses, scores,
-//! the moving average of each uid's scores, and the weights history.
+//! the moving average of each uid's scores, the weights history, and weights committed but not
+//! yet revealed.
 //!
 //! One set of migrations and one set of queries serve both databases through `sqlx::Any`. They
 //! keep to what both read alike: `$1, $2...` placeholders, BIGINT integers (u64 values up to
@@ -159,6 +160,37 @@ pub struct WeightsRecord {
     pub outcome: String,
 }
 
+/// A weights commit waiting for its reveal: everything `reveal_weights` sends, kept from before
+/// the commit goes out until the reveal lands or is given up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingReveal {
+    /// The subnet.
+    pub netuid: u16,
+    /// The hotkey that commits (SS58); the commit hash is bound to it.
+    pub hotkey: String,
+    /// The block the commit was sent at.
+    pub commit_block: u64,
+    /// The target uids.
+    pub uids: Vec<u16>,
+    /// One weight per uid.
+    pub weights: Vec<u16>,
+    /// The salt hashed into the commit.
+    pub salt: Vec<u16>,
+    /// The weights version key hashed into the commit.
+    pub version_key: u64,
+}
+
+/// The answers of one stored round that passed every check, as the replay guard remembers them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundAnswers {
+    /// The round's index.
+    pub index: u64,
+    /// The task as sent to miners (JSON).
+    pub task_public: String,
+    /// The bodies of its `ok` responses, in the recorded order.
+    pub answers: Vec<String>,
+}
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -261,6 +293,18 @@ pub enum StoreError {
         round: u64,
         /// The uid.
         uid: u16,
+    },
+    /// A commit of this hotkey already awaits its reveal; it must be revealed or given up first.
+    #[error(
+        "subnet {netuid}: hotkey {hotkey} already has a commit awaiting its reveal (committed at block {commit_block})"
+    )]
+    RevealPending {
+        /// The subnet.
+        netuid: u16,
+        /// The hotkey (SS58).
+        hotkey: String,
+        /// The block of the commit already stored.
+        commit_block: u64,
     },
     /// A stored value that the store cannot have written.
     #[error("the stored {table}.{column} is invalid: {reason}")]
@@ -615,18 +659,138 @@ impl Store {
         let netuid = i64::from(netuid);
         let mut tx = self.begin().await?;
         let next: i64 = lock_subnet(&mut tx, netuid, "next_weights").await?;
-        sqlx::query("INSERT INTO weights (netuid, seq, block, uids, weights, outcome) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(netuid)
-            .bind(next - 1)
-            .bind(block)
-            .bind(json_list(uids))
-            .bind(json_list(weights))
-            .bind(outcome)
-            .execute(&mut *tx)
-            .await
-            .map_err(query("weights", "record weights"))?;
+        append_weights(&mut tx, netuid, next - 1, block, (uids, weights), outcome).await?;
         tx.commit().await.map_err(query("weights", "commit weights"))?;
         Ok(())
+    }
+
+    /// Stores a commit that is about to be sent, so that it is revealed even if the validator
+    /// restarts before its reveal epoch. One commit per subnet and hotkey awaits its reveal at a
+    /// time: a second one is refused ([`StoreError::RevealPending`]) and the first kept.
+    pub async fn save_pending_reveal(&self, pending: &PendingReveal) -> Result<(), StoreError> {
+        if pending.uids.len() != pending.weights.len() {
+            return Err(StoreError::WeightsLength { uids: pending.uids.len(), weights: pending.weights.len() });
+        }
+        let mut seen = HashSet::new();
+        if let Some(&uid) = pending.uids.iter().find(|&&uid| !seen.insert(uid)) {
+            return Err(StoreError::DuplicateUid { field: "the committed uids", uid });
+        }
+        let commit_block = int("commit_block", pending.commit_block)?;
+        text("hotkey", &pending.hotkey)?;
+        let netuid = i64::from(pending.netuid);
+        let mut tx = self.begin().await?;
+        add_subnet(&mut tx, netuid).await?;
+        // The subnet's lock, as every write of the subnet takes it (a write that changes nothing).
+        sqlx::query("UPDATE subnets SET next_weights = next_weights WHERE netuid = $1")
+            .bind(netuid)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("subnets", "lock a subnet"))?;
+        let inserted = sqlx::query(
+            "INSERT INTO pending_reveals (netuid, hotkey, commit_block, uids, weights, salt, version_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (netuid, hotkey) DO NOTHING",
+        )
+        .bind(netuid)
+        .bind(pending.hotkey.as_str())
+        .bind(commit_block)
+        .bind(json_list(&pending.uids))
+        .bind(json_list(&pending.weights))
+        .bind(json_list(&pending.salt))
+        .bind(pending.version_key.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(query("pending_reveals", "store a commit"))?;
+        if inserted.rows_affected() == 0 {
+            let existing = read_pending_reveal(&mut tx, pending.netuid, &pending.hotkey).await?;
+            tx.rollback().await.map_err(query("pending_reveals", "roll back a commit"))?;
+            return Err(StoreError::RevealPending {
+                netuid: pending.netuid,
+                hotkey: pending.hotkey.clone(),
+                commit_block: existing.map_or(0, |existing| existing.commit_block),
+            });
+        }
+        tx.commit().await.map_err(query("pending_reveals", "commit a commit"))?;
+        Ok(())
+    }
+
+    /// The commit of `hotkey` (SS58) on the subnet that awaits its reveal, if any.
+    pub async fn pending_reveal(&self, netuid: u16, hotkey: &str) -> Result<Option<PendingReveal>, StoreError> {
+        let mut connection = self.pool.acquire().await.map_err(query("pending_reveals", "connect"))?;
+        read_pending_reveal(&mut connection, netuid, hotkey).await
+    }
+
+    /// Ends the wait of `hotkey`'s commit on the subnet, in one transaction: removes it and
+    /// appends its weights to the weights history with `outcome` (`ok (revealed)`, or the
+    /// chain's error text when it is given up) at `block`. Returns false, changing nothing, when
+    /// no commit was waiting.
+    pub async fn close_pending_reveal(
+        &self,
+        netuid: u16,
+        hotkey: &str,
+        block: u64,
+        outcome: &str,
+    ) -> Result<bool, StoreError> {
+        let block = int("block", block)?;
+        text("outcome", outcome)?;
+        let netuid_i = i64::from(netuid);
+        let mut tx = self.begin().await?;
+        // The subnet's lock first, so two closes of one commit cannot both append it.
+        let next: i64 = lock_subnet(&mut tx, netuid_i, "next_weights").await?;
+        let Some(pending) = read_pending_reveal(&mut tx, netuid, hotkey).await? else {
+            tx.rollback().await.map_err(query("pending_reveals", "roll back"))?;
+            return Ok(false);
+        };
+        sqlx::query("DELETE FROM pending_reveals WHERE netuid = $1 AND hotkey = $2")
+            .bind(netuid_i)
+            .bind(hotkey)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("pending_reveals", "remove a commit"))?;
+        append_weights(&mut tx, netuid_i, next - 1, block, (&pending.uids, &pending.weights), outcome).await?;
+        tx.commit().await.map_err(query("pending_reveals", "close a commit"))?;
+        Ok(true)
+    }
+
+    /// The `ok` answers of the subnet's last `rounds` rounds, oldest round first: what the
+    /// replay guard remembers, rebuilt after a restart.
+    pub async fn recent_answers(&self, netuid: u16, rounds: u64) -> Result<Vec<RoundAnswers>, StoreError> {
+        let netuid_i = i64::from(netuid);
+        let rows = sqlx::query(
+            "SELECT round_index, task_public FROM rounds WHERE netuid = $1 ORDER BY round_index DESC LIMIT $2",
+        )
+        .bind(netuid_i)
+        .bind(int("rounds", rounds)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query("rounds", "list recent rounds"))?;
+        let mut recent = Vec::with_capacity(rows.len());
+        for row in rows.iter().rev() {
+            recent.push(RoundAnswers {
+                index: get_u64(row, "rounds", "round_index")?,
+                task_public: get(row, "rounds", "task_public")?,
+                answers: Vec::new(),
+            });
+        }
+        let Some(first) = recent.first() else { return Ok(recent) };
+        let rows = sqlx::query(
+            "SELECT round_index, body FROM responses \
+             WHERE netuid = $1 AND round_index >= $2 AND outcome = 'ok' AND body IS NOT NULL \
+             ORDER BY round_index, position",
+        )
+        .bind(netuid_i)
+        .bind(int("round", first.index)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query("responses", "read recent answers"))?;
+        let positions: HashMap<u64, usize> = recent.iter().enumerate().map(|(at, round)| (round.index, at)).collect();
+        for row in &rows {
+            let index = get_u64(row, "responses", "round_index")?;
+            // Rounds recorded after the first statement are not in the list; the next restart sees them.
+            if let Some(&at) = positions.get(&index) {
+                recent[at].answers.push(get(row, "responses", "body")?);
+            }
+        }
+        Ok(recent)
     }
 
     /// The most recent weights-history entry of the subnet.
@@ -660,6 +824,18 @@ async fn lock_subnet(
     netuid: i64,
     counter: &'static str,
 ) -> Result<i64, StoreError> {
+    add_subnet(tx, netuid).await?;
+    let row =
+        sqlx::query(&format!("UPDATE subnets SET {counter} = {counter} + 1 WHERE netuid = $1 RETURNING {counter}"))
+            .bind(netuid)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(query("subnets", "allocate an id"))?;
+    get(&row, "subnets", counter)
+}
+
+/// Makes sure the subnet has a row (the first statement of [`lock_subnet`]).
+async fn add_subnet(tx: &mut Transaction<'static, Any>, netuid: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO subnets (netuid, next_round, next_weights, settled_rounds) VALUES ($1, 0, 0, 0) \
          ON CONFLICT (netuid) DO NOTHING",
@@ -668,13 +844,62 @@ async fn lock_subnet(
     .execute(&mut **tx)
     .await
     .map_err(query("subnets", "add a subnet"))?;
-    let row =
-        sqlx::query(&format!("UPDATE subnets SET {counter} = {counter} + 1 WHERE netuid = $1 RETURNING {counter}"))
-            .bind(netuid)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(query("subnets", "allocate an id"))?;
-    get(&row, "subnets", counter)
+    Ok(())
+}
+
+/// Appends entry `seq` (allocated by [`lock_subnet`]) to the subnet's weights history.
+async fn append_weights(
+    tx: &mut Transaction<'static, Any>,
+    netuid: i64,
+    seq: i64,
+    block: i64,
+    (uids, weights): (&[u16], &[u16]),
+    outcome: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO weights (netuid, seq, block, uids, weights, outcome) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(netuid)
+        .bind(seq)
+        .bind(block)
+        .bind(json_list(uids))
+        .bind(json_list(weights))
+        .bind(outcome)
+        .execute(&mut **tx)
+        .await
+        .map_err(query("weights", "record weights"))?;
+    Ok(())
+}
+
+async fn read_pending_reveal(
+    connection: &mut AnyConnection,
+    netuid: u16,
+    hotkey: &str,
+) -> Result<Option<PendingReveal>, StoreError> {
+    let row = sqlx::query(
+        "SELECT commit_block, uids, weights, salt, version_key FROM pending_reveals WHERE netuid = $1 AND hotkey = $2",
+    )
+    .bind(i64::from(netuid))
+    .bind(hotkey)
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(query("pending_reveals", "read a commit"))?;
+    let Some(row) = row else { return Ok(None) };
+    let list = |column: &'static str| -> Result<Vec<u16>, StoreError> {
+        let text: String = get(&row, "pending_reveals", column)?;
+        serde_json::from_str(&text).map_err(|error| corrupt("pending_reveals", column, format!("{text:?}: {error}")))
+    };
+    let version_key: String = get(&row, "pending_reveals", "version_key")?;
+    let version_key = version_key
+        .parse()
+        .map_err(|_| corrupt("pending_reveals", "version_key", format!("{version_key:?} is not a u64")))?;
+    Ok(Some(PendingReveal {
+        netuid,
+        hotkey: hotkey.to_owned(),
+        commit_block: get_u64(&row, "pending_reveals", "commit_block")?,
+        uids: list("uids")?,
+        weights: list("weights")?,
+        salt: list("salt")?,
+        version_key,
+    }))
 }
 
 fn round_row(netuid: u16, row: &AnyRow) -> Result<StoredRound, StoreError> {

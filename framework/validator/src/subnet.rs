@@ -18,7 +18,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::metrics::Metrics;
 use crate::query::{MinerClient, Target};
-use crate::store::{NewRound, ResponseOutcome, Settled, Store, StoredResponse, StoredRound};
+use crate::store::{NewRound, PendingReveal, ResponseOutcome, Settled, Store, StoredResponse, StoredRound};
 
 /// What a validator may override of a plugin's defaults, per subnet.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -125,33 +125,47 @@ impl ReplayGuard {
         let mut added = Vec::new();
         for response in responses.iter_mut() {
             let (host::Outcome::Ok, Some(body)) = (response.outcome, &response.body) else { continue };
-            let hash: [u8; 32] = Sha256::digest(body).into();
-            match self.answers.get(&hash) {
-                Some(answered) if *answered != task_hash => {
-                    response.outcome = host::Outcome::Invalid;
-                    stale += 1;
-                }
-                Some(_) => {}
-                None => {
-                    self.answers.insert(hash, task_hash);
-                    added.push(hash);
-                }
+            if !self.admit(task_hash, body, &mut added) {
+                response.outcome = host::Outcome::Invalid;
+                stale += 1;
             }
         }
+        self.end_round(added);
+        stale
+    }
+
+    /// Remembers a stored round's accepted answers, as [`ReplayGuard::check`] did when it ran.
+    fn replay_round(&mut self, task: &[u8], answers: &[String]) {
+        let task_hash: [u8; 32] = Sha256::digest(task).into();
+        let mut added = Vec::new();
+        for answer in answers {
+            self.admit(task_hash, answer.as_bytes(), &mut added);
+        }
+        self.end_round(added);
+    }
+
+    /// Whether `body` is new or was given to this same task; a new one is remembered in `added`.
+    fn admit(&mut self, task_hash: [u8; 32], body: &[u8], added: &mut Vec<[u8; 32]>) -> bool {
+        let hash: [u8; 32] = Sha256::digest(body).into();
+        match self.answers.get(&hash) {
+            Some(answered) => *answered == task_hash,
+            None => {
+                self.answers.insert(hash, task_hash);
+                added.push(hash);
+                true
+            }
+        }
+    }
+
+    /// Closes a round, forgetting the answers of the rounds beyond the memory.
+    fn end_round(&mut self, added: Vec<[u8; 32]>) {
         self.rounds.push_back(added);
         while self.rounds.len() > REPLAY_MEMORY_ROUNDS {
             for hash in self.rounds.pop_front().unwrap_or_default() {
                 self.answers.remove(&hash);
             }
         }
-        stale
     }
-}
-
-/// A commit waiting for its reveal window.
-struct PendingReveal {
-    reveal: Reveal,
-    commit_block: u64,
 }
 
 /// The state of one hosted subnet between rounds.
@@ -165,12 +179,15 @@ pub struct SubnetRunner {
     metrics: Arc<Metrics>,
     loaded: Option<Loaded>,
     last_weights_block: Option<u64>,
+    /// Whether the commit awaiting its reveal and the replay guard were read back from the store.
+    restored: bool,
     pending_reveal: Option<PendingReveal>,
     replays: ReplayGuard,
 }
 
 impl SubnetRunner {
-    /// A runner for `spec`; the plugin loads at the first round.
+    /// A runner for `spec`; the plugin loads at the first round, which also reads back from the
+    /// store what an earlier run left: a commit awaiting its reveal and the replay guard's memory.
     pub fn new(
         spec: SubnetSpec,
         host: Host,
@@ -190,6 +207,7 @@ impl SubnetRunner {
             metrics,
             loaded: None,
             last_weights_block: None,
+            restored: false,
             pending_reveal: None,
             replays: ReplayGuard::default(),
         }
@@ -213,6 +231,9 @@ impl SubnetRunner {
     /// Scores the stored rounds that came due (delayed ones, and immediate ones a crash left
     /// unscored), runs one round, then sets weights if it is time.
     pub async fn round(&mut self) -> Result<RoundReport, RoundError> {
+        if !self.restored {
+            self.restore().await?;
+        }
         self.reload_plugin().await?;
         let netuid = self.spec.netuid;
         let metagraph = self.chain.metagraph(netuid).await?;
@@ -235,6 +256,28 @@ impl SubnetRunner {
         }
         report.weights_at = self.maybe_set_weights(&metagraph, &params).await?;
         Ok(report)
+    }
+
+    /// Reads back what an earlier run of this subnet left in the store: the commit of this hotkey
+    /// awaiting its reveal, and the accepted answers of the last rounds for the replay guard.
+    async fn restore(&mut self) -> Result<(), RoundError> {
+        let netuid = self.spec.netuid;
+        let hotkey = self.miners.hotkey().to_ss58();
+        self.pending_reveal = self.store.pending_reveal(netuid, &hotkey).await?;
+        if let Some(pending) = &self.pending_reveal {
+            tracing::info!(netuid, commit_block = pending.commit_block, "a stored commit awaits its reveal");
+        }
+        let mut replays = ReplayGuard::default();
+        if self.spec.replay_guard {
+            let rounds = self.store.recent_answers(netuid, REPLAY_MEMORY_ROUNDS as u64).await?;
+            for round in &rounds {
+                replays.replay_round(round.task_public.as_bytes(), &round.answers);
+            }
+            tracing::debug!(netuid, rounds = rounds.len(), "replay guard rebuilt from the store");
+        }
+        self.replays = replays;
+        self.restored = true;
+        Ok(())
     }
 
     /// Loads the plugin if none is loaded or the file changed. A new file that fails to load
@@ -516,8 +559,8 @@ impl SubnetRunner {
     ) -> Result<Option<u64>, RoundError> {
         let netuid = self.spec.netuid;
         let block = metagraph.block;
-        if let Some(pending) = &self.pending_reveal {
-            return self.try_reveal(pending.reveal.clone(), pending.commit_block, block).await;
+        if let Some(pending) = self.pending_reveal.clone() {
+            return self.try_reveal(pending, block).await;
         }
         let me = self.miners.hotkey();
         let Some(own) = metagraph.neuron(&me) else { return Ok(None) };
@@ -550,22 +593,47 @@ impl SubnetRunner {
         let version_key = self.spec.version_key.unwrap_or(params.weights_version_key);
         let keypair = self.miners.keypair();
         let result = if params.commit_reveal_enabled {
-            let salt: Vec<u16> = rand::random::<[u16; 8]>().to_vec();
-            let reveal = Reveal { uids: weights.uids.clone(), values: weights.values.clone(), salt, version_key };
-            let hash = chain::commit_hash(&me, netuid, &reveal);
+            let pending = PendingReveal {
+                netuid,
+                hotkey: me.to_ss58(),
+                commit_block: block,
+                uids: weights.uids.clone(),
+                weights: weights.values.clone(),
+                salt: rand::random::<[u16; 8]>().to_vec(),
+                version_key,
+            };
+            let hash = chain::commit_hash(&me, netuid, &to_reveal(&pending));
+            // Stored before it is sent, so a validator killed once the commit is out still
+            // reveals it; a commit that never landed is dropped at its first reveal attempt.
+            // Should the store fail here, the next round reads back whatever commit it holds.
+            if let Err(error) = self.store.save_pending_reveal(&pending).await {
+                self.restored = false;
+                return Err(error.into());
+            }
             let result = self.chain.commit_weights(keypair, netuid, hash).await;
-            if result.is_ok() {
-                self.pending_reveal = Some(PendingReveal { reveal, commit_block: block });
+            let stored = match &result {
+                Ok(()) => {
+                    self.pending_reveal = Some(pending.clone());
+                    self.store.record_weights(netuid, block, &pending.uids, &pending.weights, "ok").await
+                }
+                Err(error) => {
+                    self.store.close_pending_reveal(netuid, &pending.hotkey, block, &error.to_string()).await.map(drop)
+                }
+            };
+            if let Err(error) = stored {
+                self.restored = false;
+                return Err(error.into());
             }
             result
         } else {
-            self.chain.set_weights(keypair, netuid, &weights, version_key).await
+            let result = self.chain.set_weights(keypair, netuid, &weights, version_key).await;
+            let outcome = match &result {
+                Ok(()) => "ok".to_owned(),
+                Err(error) => error.to_string(),
+            };
+            self.store.record_weights(netuid, block, &weights.uids, &weights.values, &outcome).await?;
+            result
         };
-        let outcome = match &result {
-            Ok(()) => "ok".to_owned(),
-            Err(error) => error.to_string(),
-        };
-        self.store.record_weights(netuid, block, &weights.uids, &weights.values, &outcome).await?;
         self.metrics.weights(netuid, if result.is_ok() { "ok" } else { "refused" });
         match result {
             Ok(()) => {
@@ -591,21 +659,30 @@ impl SubnetRunner {
         }
     }
 
-    async fn try_reveal(&mut self, reveal: Reveal, commit_block: u64, block: u64) -> Result<Option<u64>, RoundError> {
+    /// Reveals the pending commit. Too early or unreachable: kept for a later round. Refused
+    /// (expired, never landed, already revealed): given up, and the next weights start a new
+    /// commit. Either end removes it from the store and enters it in the weights history.
+    async fn try_reveal(&mut self, pending: PendingReveal, block: u64) -> Result<Option<u64>, RoundError> {
         let netuid = self.spec.netuid;
-        let result = self.chain.reveal_weights(self.miners.keypair(), netuid, &reveal).await;
+        let commit_block = pending.commit_block;
+        let result = self.chain.reveal_weights(self.miners.keypair(), netuid, &to_reveal(&pending)).await;
         match result {
             Ok(()) => {
+                self.store.close_pending_reveal(netuid, &pending.hotkey, block, "ok (revealed)").await?;
                 self.pending_reveal = None;
                 self.last_weights_block = Some(block);
-                self.store.record_weights(netuid, block, &reveal.uids, &reveal.values, "ok (revealed)").await?;
                 self.metrics.weights(netuid, "revealed");
                 tracing::info!(netuid, block, commit_block, "weights revealed");
                 Ok(Some(block))
             }
             Err(ChainError::RevealTooEarly { .. }) => Ok(None),
+            Err(error) if error.is_retryable() => {
+                tracing::info!(netuid, %error, commit_block, "the reveal did not go out; retrying at a later round");
+                Ok(None)
+            }
             Err(error) => {
                 tracing::warn!(netuid, %error, commit_block, "the reveal failed; the next weights start a new commit");
+                self.store.close_pending_reveal(netuid, &pending.hotkey, block, &error.to_string()).await?;
                 self.pending_reveal = None;
                 self.metrics.weights(netuid, "refused");
                 Ok(None)
@@ -625,6 +702,16 @@ pub fn rescore(plugin: &Plugin, round: &StoredRound) -> Result<Vec<(Uid, f64)>, 
         .map_err(|error| RoundError::Plugin(format!("score: {error}")))?
         .map_err(RoundError::Refused)?;
     Ok(responses.iter().zip(scores.values).map(|(response, score)| (response.uid, score)).collect())
+}
+
+/// What `reveal_weights` sends for a stored commit.
+fn to_reveal(pending: &PendingReveal) -> Reveal {
+    Reveal {
+        uids: pending.uids.clone(),
+        values: pending.weights.clone(),
+        salt: pending.salt.clone(),
+        version_key: pending.version_key,
+    }
 }
 
 fn stored_task(round: &StoredRound) -> Task {

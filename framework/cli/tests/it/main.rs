@@ -10,6 +10,7 @@ mod localnet;
 mod miner;
 mod plugin;
 mod run;
+mod subtensor;
 mod validator;
 mod wallet;
 mod weights;

@@ -11,11 +11,11 @@ use crate::{EXIT_BAD_INPUT, run, subnetkit};
 const TEMPLATES: [&str; 3] = ["price-prediction", "image-aesthetics", "text-generation"];
 
 /// The test wallets (copied from `framework/protocol/tests/data/wallets`).
-fn wallets() -> PathBuf {
+pub(crate) fn wallets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wallets")
 }
 
-fn path_str(path: &Path) -> &str {
+pub(crate) fn path_str(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
 
@@ -70,9 +70,9 @@ fn a_generated_crate_checks_offline() {
 }
 
 /// A running `subnetkit miner run`, killed on drop.
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    address: String,
+    pub(crate) address: String,
 }
 
 impl Drop for Running {
@@ -82,11 +82,12 @@ impl Drop for Running {
     }
 }
 
-fn start(args: &[&str]) -> Running {
+pub(crate) fn start(args: &[&str]) -> Running {
     let mut child = Command::new(subnetkit().get_program())
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // Shown with the test's output when it fails.
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("subnetkit starts");
     let mut line = String::new();
@@ -96,7 +97,7 @@ fn start(args: &[&str]) -> Running {
     Running { child, address }
 }
 
-fn account(wallet: &str) -> protocol::Keypair {
+pub(crate) fn account(wallet: &str) -> protocol::Keypair {
     protocol::wallet::load_hotkey(&wallets(), wallet, "default").expect("test wallet")
 }
 
@@ -111,7 +112,7 @@ fn metagraph(dir: &Path) -> PathBuf {
 }
 
 /// A price-prediction task with 120 candles.
-fn price_task() -> serde_json::Value {
+pub(crate) fn price_task() -> serde_json::Value {
     let interval = 14_400_000_u64;
     let candles: Vec<serde_json::Value> = (0..120_u64)
         .map(|i| {

@@ -15,19 +15,19 @@ use crate::localnet::{Chain, init, key};
 use crate::{EXIT_BAD_INPUT, EXIT_MISMATCH, run, subnetkit};
 
 /// The test wallets (copied from `framework/protocol/tests/data/wallets`).
-fn wallets() -> PathBuf {
+pub(crate) fn wallets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wallets")
 }
 
-fn validator_key() -> protocol::Keypair {
+pub(crate) fn validator_key() -> protocol::Keypair {
     protocol::wallet::load_hotkey(&wallets(), "validator", "default").expect("test wallet")
 }
 
 /// Adds `a + b`, as the `good` test plugin asks, after a delay that depends on the task and on
 /// `salt`: rounds take a while (a kill can land inside one), and which miner is fastest, so
 /// each one's score, changes from round to round.
-struct Adder {
-    salt: u64,
+pub(crate) struct Adder {
+    pub(crate) salt: u64,
 }
 
 impl miner::Miner for Adder {
@@ -60,12 +60,12 @@ async fn serve_miner(client: &Arc<localnet::Client>, hotkey: protocol::Keypair, 
 }
 
 /// A running `subnetkit validator run`, killed on drop.
-struct Validator {
+pub(crate) struct Validator {
     child: Child,
 }
 
 impl Validator {
-    fn start(config: &Path, scratch: &Path) -> Validator {
+    pub(crate) fn start(config: &Path, scratch: &Path) -> Validator {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -339,7 +339,7 @@ fn run_refuses_a_bad_config_with_one_error_line_naming_file_and_field() {
 }
 
 /// The server's defaults, with a rate limit no test round rate reaches.
-fn miner_options() -> miner::Options {
+pub(crate) fn miner_options() -> miner::Options {
     let many = std::num::NonZeroU32::new(10_000).expect("not zero");
     miner::Options { rate_limit: miner::RateLimit { per_second: many, burst: many }, ..miner::Options::default() }
 }

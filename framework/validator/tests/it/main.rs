@@ -3,12 +3,13 @@
 //! (default [`DEFAULT_POSTGRES`], which `scripts/setup.sh` provides), created for the test and
 //! dropped after it, so tests run in parallel. An unreachable server fails the test.
 //!
-//! The runner cases (`runner`, `faults`, `reload`) run rounds against a real local chain, real
+//! The runner cases (`runner`, `faults`, `reload`, `restart`) run rounds against a real local chain, real
 //! miner servers on 127.0.0.2 and the test plugins built from source (`net` sets them up).
 
 mod faults;
 mod net;
 mod reload;
+mod restart;
 mod runner;
 mod store;
 

@@ -56,6 +56,8 @@ pub(crate) enum Kind {
     Garbage,
     /// Publishes an axon where nothing listens.
     Offline,
+    /// Answers its first task exactly, then repeats that answer forever (a stale replayer).
+    Stale,
 }
 
 /// Adds `a + b`, as the `good` plugin asks.
@@ -75,6 +77,20 @@ struct Garbage;
 impl miner::Miner for Garbage {
     async fn handle(&self, _: miner::Task) -> Result<serde_json::Value, miner::MinerError> {
         Ok(serde_json::json!({ "sum": "not a number" }))
+    }
+}
+
+/// Adds the first task's numbers, then replays that answer whatever the task.
+#[derive(Default)]
+struct Stale {
+    first: std::sync::Mutex<Option<serde_json::Value>>,
+}
+
+impl miner::Miner for Stale {
+    async fn handle(&self, task: miner::Task) -> Result<serde_json::Value, miner::MinerError> {
+        let fresh = miner::Miner::handle(&Adder, task).await?;
+        let mut first = self.first.lock().map_err(|_| "poisoned")?;
+        Ok(first.get_or_insert(fresh).clone())
     }
 }
 
@@ -162,9 +178,10 @@ impl Net {
                 let hotkey = miner_keys(netuid, slot).1;
                 let port = match kind {
                     Kind::Offline => free_port().await,
-                    Kind::Honest | Kind::Garbage => {
+                    Kind::Honest | Kind::Garbage | Kind::Stale => {
                         let subnet = match kind {
                             Kind::Honest => miner::Subnet::new("good", netuid, "true", "true", Adder),
+                            Kind::Stale => miner::Subnet::new("good", netuid, "true", "true", Stale::default()),
                             _ => miner::Subnet::new("good", netuid, "true", "true", Garbage),
                         }
                         .expect("subnet");
@@ -264,10 +281,14 @@ impl Parts {
     /// A plugin host (artifact cache shared by the test runs), a SQLite store in `net`'s
     /// directory, the validator's miner client, the default feeds and fresh metrics.
     pub(crate) async fn new(net: &Net) -> Parts {
+        Parts::on(net, &format!("sqlite://{}", net.dir.path().join("validator.sqlite").display())).await
+    }
+
+    /// The same with the store at `url`: a validator process (re)started on that database.
+    pub(crate) async fn on(net: &Net, url: &str) -> Parts {
         let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("validator-it-plugin-cache");
         let host = host::Host::new(host::HostConfig::new(cache)).expect("plugin host");
-        let url = format!("sqlite://{}", net.dir.path().join("validator.sqlite").display());
-        let store = Arc::new(Store::connect(&url).await.expect("store"));
+        let store = Arc::new(Store::connect(url).await.expect("store"));
         let miners = Arc::new(MinerClient::new(net.validator.clone(), QueryLimits::default()));
         let feeds = Arc::new(
             feeds::Feeds::from_config(&feeds::FeedsConfig::default(), Arc::new(feeds::SystemClock)).expect("feeds"),

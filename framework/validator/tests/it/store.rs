@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use validator::{
-    MovingAverage, NewRound, ResponseOutcome, Settled, Store, StoreError, StoredResponse, StoredRound, WeightsRecord,
+    MovingAverage, NewRound, PendingReveal, ResponseOutcome, RoundAnswers, Settled, Store, StoreError, StoredResponse,
+    StoredRound, WeightsRecord,
 };
 
 use crate::{Backend, TestDb, on_both};
@@ -19,6 +20,8 @@ on_both!(
     refusals,
     concurrent_rounds,
     survives_reopening,
+    pending_reveals,
+    recent_answers,
 );
 
 fn response(uid: u16, hotkey: &str, outcome: ResponseOutcome, body: Option<&str>, latency_ms: u64) -> StoredResponse {
@@ -430,4 +433,107 @@ async fn sqlite_url_forms() {
         let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&mut connection).await.unwrap().get(0);
         assert_eq!(mode, "wal", "{url}");
     }
+}
+
+fn pending(netuid: u16, hotkey: &str, commit_block: u64) -> PendingReveal {
+    PendingReveal {
+        netuid,
+        hotkey: hotkey.to_owned(),
+        commit_block,
+        uids: vec![3, 1, 2],
+        weights: vec![65_535, 0, 7],
+        salt: vec![0, 1, 65_535, 4, 5, 6, 7, 8],
+        version_key: u64::MAX,
+    }
+}
+
+/// A commit awaiting its reveal: stored before it goes out, one per subnet and hotkey, read back
+/// after a reopening, and closed once into the weights history.
+async fn pending_reveals(db: &TestDb) {
+    let commit = pending(1, "5Validator", 40);
+    {
+        let store = db.store().await;
+        assert_eq!(store.pending_reveal(1, "5Validator").await.unwrap(), None);
+        store.save_pending_reveal(&commit).await.unwrap();
+        // Another hotkey and another subnet wait on their own.
+        store.save_pending_reveal(&pending(1, "5Other", 41)).await.unwrap();
+        store.save_pending_reveal(&pending(2, "5Validator", 42)).await.unwrap();
+        // A second commit of the same hotkey is refused and the first one kept.
+        let error = store.save_pending_reveal(&pending(1, "5Validator", 50)).await.unwrap_err();
+        assert!(matches!(&error, StoreError::RevealPending { netuid: 1, commit_block: 40, .. }), "{error}");
+        assert!(error.to_string().contains("5Validator") && error.to_string().contains("block 40"), "{error}");
+        // Bad input: a clear error, nothing stored.
+        let mut uneven = pending(3, "5Validator", 1);
+        uneven.weights.pop();
+        assert!(matches!(
+            store.save_pending_reveal(&uneven).await,
+            Err(StoreError::WeightsLength { uids: 3, weights: 2 })
+        ));
+        let mut repeated = pending(3, "5Validator", 1);
+        repeated.uids = vec![1, 2, 1];
+        assert!(matches!(store.save_pending_reveal(&repeated).await, Err(StoreError::DuplicateUid { uid: 1, .. })));
+        let too_late = pending(3, "5Validator", u64::MAX);
+        assert!(matches!(
+            store.save_pending_reveal(&too_late).await,
+            Err(StoreError::OutOfRange { field: "commit_block", .. })
+        ));
+        assert!(matches!(store.save_pending_reveal(&pending(3, "5Val\0", 1)).await, Err(StoreError::Nul { .. })));
+        assert_eq!(store.pending_reveal(3, "5Validator").await.unwrap(), None);
+        // Dropped without closing, as a killed process would leave it.
+    }
+    let store = db.store().await;
+    assert_eq!(store.pending_reveal(1, "5Validator").await.unwrap(), Some(commit.clone()));
+    assert_eq!(store.pending_reveal(1, "5Other").await.unwrap().map(|other| other.commit_block), Some(41));
+
+    // The reveal: the commit leaves the store and its weights enter the history, once.
+    store.record_weights(1, 40, &commit.uids, &commit.weights, "ok").await.unwrap();
+    assert!(store.close_pending_reveal(1, "5Validator", 52, "ok (revealed)").await.unwrap());
+    assert_eq!(store.pending_reveal(1, "5Validator").await.unwrap(), None);
+    let revealed = WeightsRecord {
+        block: 52,
+        uids: commit.uids.clone(),
+        weights: commit.weights.clone(),
+        outcome: "ok (revealed)".to_owned(),
+    };
+    assert_eq!(store.last_weights(1).await.unwrap(), Some(revealed.clone()));
+    assert!(!store.close_pending_reveal(1, "5Validator", 53, "ok (revealed)").await.unwrap());
+    assert_eq!(store.last_weights(1).await.unwrap(), Some(revealed), "a second close changes nothing");
+    assert_eq!(store.pending_reveal(1, "5Other").await.unwrap().map(|other| other.commit_block), Some(41));
+
+    // Given up: the chain's error is the history's outcome; a new commit may follow.
+    let expired = "ExpiredWeightCommit: the commit's reveal window ended at block 59";
+    assert!(store.close_pending_reveal(2, "5Validator", 60, expired).await.unwrap());
+    assert_eq!(store.last_weights(2).await.unwrap().unwrap().outcome, expired);
+    store.save_pending_reveal(&pending(2, "5Validator", 61)).await.unwrap();
+    assert_eq!(store.pending_reveal(2, "5Validator").await.unwrap().unwrap().commit_block, 61);
+}
+
+/// The `ok` answers of the last rounds, oldest first, for the replay guard.
+async fn recent_answers(db: &TestDb) {
+    let store = db.store().await;
+    assert_eq!(store.recent_answers(1, 64).await.unwrap(), []);
+    for n in 0..5u16 {
+        let responses = vec![
+            response(1, "5A", ResponseOutcome::Ok, Some(&format!(r#"{{"n":{n}}}"#)), 5),
+            response(2, "5B", ResponseOutcome::Invalid, Some(r#"{"stale":true}"#), 5),
+            response(3, "5C", ResponseOutcome::Timeout, None, 5),
+            response(0, "5D", ResponseOutcome::Ok, Some("[\"é\"]"), 5),
+        ];
+        let task = format!(r#"{{"task":{n}}}"#);
+        let round = NewRound { task_public: &task, ..new_round(1, &responses) };
+        store.record_round(&round).await.unwrap();
+    }
+    store.record_round(&new_round(2, &ok_responses(&[(1, "5A")]))).await.unwrap();
+    let recent = store.recent_answers(1, 3).await.unwrap();
+    let expected: Vec<RoundAnswers> = (2..5)
+        .map(|n| RoundAnswers {
+            index: n,
+            task_public: format!(r#"{{"task":{n}}}"#),
+            answers: vec![format!(r#"{{"n":{n}}}"#), "[\"é\"]".to_owned()],
+        })
+        .collect();
+    assert_eq!(recent, expected);
+    assert_eq!(store.recent_answers(1, 64).await.unwrap().len(), 5);
+    assert_eq!(store.recent_answers(1, 0).await.unwrap(), []);
+    assert_eq!(store.recent_answers(2, 64).await.unwrap()[0].answers, ["{}"]);
 }
