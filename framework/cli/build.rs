@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates");
+    // Read at run time: a build script compiled for another checkout must not read that one's files.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for build scripts");
+    let root = Path::new(&manifest_dir).join("../../templates");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("templates/ is readable")

@@ -164,6 +164,20 @@ impl Subtensor {
             Err(e) => Err(errors::classify(&self.url, e.into()).into()),
         }
     }
+
+    /// [`Subtensor::submit`], a refusal read into the [`ChainError`] of `what` it concerns.
+    async fn write<Args: EncodeAsFields>(
+        &self,
+        keypair: &Keypair,
+        call: &str,
+        args: Args,
+        what: &Call,
+    ) -> Result<u64, ChainError> {
+        match self.submit(keypair, call, args).await {
+            Ok(block) => Ok(block),
+            Err(failure) => Err(self.explain(failure, what).await),
+        }
+    }
 }
 
 /// The reconnecting client's retry policy: no retries until the first connection succeeded
@@ -215,27 +229,20 @@ impl Chain for Subtensor {
 
     async fn register(&self, coldkey: &Keypair, netuid: NetUid, hotkey: &AccountId) -> Result<Uid, ChainError> {
         let call = Call::Register { netuid, coldkey: coldkey.account(), hotkey: *hotkey };
-        match self.submit(coldkey, "burned_register", (netuid, account32(hotkey))).await {
-            Ok(block) => {
-                let at = self.at_best().await?;
-                let uid = reads::uid_of(&at, netuid, hotkey).await?;
-                let uid = uid.ok_or_else(|| ChainError::Internal {
-                    message: format!("registered in block {block}, but the hotkey has no uid on subnet {netuid}"),
-                })?;
-                tracing::info!(netuid, %hotkey, uid, block, "registered");
-                Ok(uid)
-            }
-            Err(failure) => Err(self.explain(failure, &call).await),
-        }
+        let block = self.write(coldkey, "burned_register", (netuid, account32(hotkey)), &call).await?;
+        let at = self.at_best().await?;
+        let uid = reads::uid_of(&at, netuid, hotkey).await?;
+        let uid = uid.ok_or_else(|| ChainError::Internal {
+            message: format!("registered in block {block}, but the hotkey has no uid on subnet {netuid}"),
+        })?;
+        tracing::info!(netuid, %hotkey, uid, block, "registered");
+        Ok(uid)
     }
 
     async fn serve_axon(&self, hotkey: &Keypair, netuid: NetUid, axon: &Axon) -> Result<(), ChainError> {
         let call = Call::ServeAxon { netuid, hotkey: hotkey.account(), ip: axon.ip.to_string() };
         let args = (netuid, axon.version, axon.ip_bits(), axon.port, axon.ip_type(), axon.protocol, 0u8, 0u8);
-        match self.submit(hotkey, "serve_axon", args).await {
-            Ok(_) => Ok(()),
-            Err(failure) => Err(self.explain(failure, &call).await),
-        }
+        self.write(hotkey, "serve_axon", args, &call).await.map(drop)
     }
 
     async fn add_stake(
@@ -246,10 +253,7 @@ impl Chain for Subtensor {
         amount: u64,
     ) -> Result<(), ChainError> {
         let call = Call::AddStake { netuid, coldkey: coldkey.account(), amount };
-        match self.submit(coldkey, "add_stake", (account32(hotkey), netuid, amount)).await {
-            Ok(_) => Ok(()),
-            Err(failure) => Err(self.explain(failure, &call).await),
-        }
+        self.write(coldkey, "add_stake", (account32(hotkey), netuid, amount), &call).await.map(drop)
     }
 
     async fn set_weights(
@@ -267,18 +271,12 @@ impl Chain for Subtensor {
             version_key,
         };
         let args = (netuid, weights.uids.clone(), weights.values.clone(), version_key);
-        match self.submit(hotkey, "set_weights", args).await {
-            Ok(_) => Ok(()),
-            Err(failure) => Err(self.explain(failure, &call).await),
-        }
+        self.write(hotkey, "set_weights", args, &call).await.map(drop)
     }
 
     async fn commit_weights(&self, hotkey: &Keypair, netuid: NetUid, hash: CommitHash) -> Result<(), ChainError> {
         let call = Call::Commit { netuid, hotkey: hotkey.account() };
-        match self.submit(hotkey, "commit_weights", (netuid, H256(hash.0))).await {
-            Ok(_) => Ok(()),
-            Err(failure) => Err(self.explain(failure, &call).await),
-        }
+        self.write(hotkey, "commit_weights", (netuid, H256(hash.0)), &call).await.map(drop)
     }
 
     async fn reveal_weights(&self, hotkey: &Keypair, netuid: NetUid, reveal: &Reveal) -> Result<(), ChainError> {
@@ -290,9 +288,6 @@ impl Chain for Subtensor {
             version_key: reveal.version_key,
         };
         let args = (netuid, reveal.uids.clone(), reveal.values.clone(), reveal.salt.clone(), reveal.version_key);
-        match self.submit(hotkey, "reveal_weights", args).await {
-            Ok(_) => Ok(()),
-            Err(failure) => Err(self.explain(failure, &call).await),
-        }
+        self.write(hotkey, "reveal_weights", args, &call).await.map(drop)
     }
 }

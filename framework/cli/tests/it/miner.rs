@@ -11,11 +11,11 @@ use crate::{EXIT_BAD_INPUT, run, subnetkit};
 const TEMPLATES: [&str; 3] = ["price-prediction", "image-aesthetics", "text-generation"];
 
 /// The test wallets (copied from `framework/protocol/tests/data/wallets`).
-pub(crate) fn wallets() -> PathBuf {
+fn wallets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wallets")
 }
 
-pub(crate) fn path_str(path: &Path) -> &str {
+fn path_str(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
 
@@ -72,7 +72,7 @@ fn a_generated_crate_checks_offline() {
 /// A running `subnetkit miner run`, killed on drop.
 pub(crate) struct Running {
     child: Child,
-    pub(crate) address: String,
+    address: String,
 }
 
 impl Drop for Running {
@@ -82,7 +82,7 @@ impl Drop for Running {
     }
 }
 
-pub(crate) fn start(args: &[&str]) -> Running {
+fn start(args: &[&str]) -> Running {
     let mut child = Command::new(subnetkit().get_program())
         .args(args)
         .stdout(Stdio::piped())
@@ -112,7 +112,7 @@ fn metagraph(dir: &Path) -> PathBuf {
 }
 
 /// A price-prediction task with 120 candles.
-pub(crate) fn price_task() -> serde_json::Value {
+fn price_task() -> serde_json::Value {
     let interval = 14_400_000_u64;
     let candles: Vec<serde_json::Value> = (0..120_u64)
         .map(|i| {
@@ -260,45 +260,10 @@ fn run_with_chain_publishes_its_axon_and_authorises_from_the_chain() {
         assert!(graph.neuron(&validator.account()).expect("validator").validator_permit);
     });
 
-    let miner = start(&[
-        "miner",
-        "run",
-        "--subnet",
-        "price-prediction",
-        "--wallet",
-        "miner",
-        "--hotkey",
-        "default",
-        "--wallet-path",
-        path_str(&wallets()),
-        "--listen",
-        "127.0.0.1:0",
-        "--chain",
-        &chain.url,
-        "--netuid",
-        "1",
-        "--external-ip",
-        "127.0.0.2",
-    ]);
-    let port: u16 = miner.address.rsplit(':').next().and_then(|port| port.parse().ok()).expect("port");
+    let miner = start_on_chain(&chain.url);
     runtime.block_on(async {
         let graph = client.metagraph(1).await.expect("metagraph");
-        let axon = graph.neuron(&miner_key.account()).and_then(|neuron| neuron.axon.clone()).expect("axon published");
-        assert_eq!((axon.ip.to_string(), axon.port), ("127.0.0.2".to_owned(), port));
-
-        let body = serde_json::to_vec(&price_task()).expect("JSON");
-        let target = "/price-prediction/task";
-        let http = reqwest::Client::new();
-        for (caller, status) in [(&validator, 200), (&stranger, 403)] {
-            let request = btauth::Request { method: "POST", target, body: &body };
-            let headers = btauth::sign(caller, &request, Some(&miner_key.account()), btauth::now_ns()).expect("signed");
-            let mut post =
-                http.post(format!("http://{}{target}", miner.address)).header("content-type", "application/json");
-            for (name, value) in headers.to_pairs() {
-                post = post.header(name, value);
-            }
-            assert_eq!(post.body(body.clone()).send().await.expect("task").status(), status);
-        }
+        serves_as_published(&miner, &graph, &miner_key, &[(&validator, 200), (&stranger, 403)]).await;
     });
 
     // A hotkey the chain does not know is refused at start, naming it.
@@ -314,4 +279,56 @@ fn run_with_chain_publishes_its_axon_and_authorises_from_the_chain() {
         .assert()
         .code(EXIT_BAD_INPUT)
         .stderr(predicates::str::contains("is not registered on subnet 1"));
+}
+
+/// `subnetkit miner run` for the price-prediction template as the test wallet `miner`, reading
+/// subnet 1 from the chain at `url` and publishing 127.0.0.2 as its axon.
+pub(crate) fn start_on_chain(url: &str) -> Running {
+    start(&[
+        "miner",
+        "run",
+        "--subnet",
+        "price-prediction",
+        "--wallet",
+        "miner",
+        "--hotkey",
+        "default",
+        "--wallet-path",
+        path_str(&wallets()),
+        "--listen",
+        "127.0.0.1:0",
+        "--chain",
+        url,
+        "--netuid",
+        "1",
+        "--external-ip",
+        "127.0.0.2",
+    ])
+}
+
+/// Checks that `graph` holds `miner`'s axon at 127.0.0.2 and its port, and that a price task
+/// signed by each caller gets the expected status.
+pub(crate) async fn serves_as_published(
+    miner: &Running,
+    graph: &chain::Metagraph,
+    miner_key: &protocol::Keypair,
+    callers: &[(&protocol::Keypair, u16)],
+) {
+    let port: u16 = miner.address.rsplit(':').next().and_then(|port| port.parse().ok()).expect("port");
+    let axon = graph.neuron(&miner_key.account()).and_then(|neuron| neuron.axon.clone()).expect("axon published");
+    assert_eq!((axon.ip.to_string(), axon.port), ("127.0.0.2".to_owned(), port));
+
+    let body = serde_json::to_vec(&price_task()).expect("JSON");
+    let target = "/price-prediction/task";
+    let http = reqwest::Client::new();
+    for &(caller, status) in callers {
+        let request = btauth::Request { method: "POST", target, body: &body };
+        let headers = btauth::sign(caller, &request, Some(&miner_key.account()), btauth::now_ns()).expect("signed");
+        let mut post =
+            http.post(format!("http://{}{target}", miner.address)).header("content-type", "application/json");
+        for (name, value) in headers.to_pairs() {
+            post = post.header(name, value);
+        }
+        assert_eq!(post.body(body.clone()).send().await.expect("task").status(), status, "{}", caller.account());
+    }
 }

@@ -2,17 +2,15 @@
 //! subtensor runtime (spec 218) under chopsticks: the same commands as on the local chain, with
 //! the miner's axon and the validator's weights landing on chain.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chain::{Axon, Chain as _, Keypair, Subtensor, keypair_from_uri};
-use protocol::btauth;
+use chain::{Chain as _, Keypair, Subtensor, keypair_from_uri};
 use serde_json::json;
 use test_chopsticks::Chopsticks;
 
-use crate::miner::{account, path_str, price_task, start};
-use crate::validator::{Adder, Validator, miner_options, validator_key, wallets};
+use crate::miner::{account, serves_as_published, start_on_chain};
+use crate::validator::{Validator, serve_miner, validator_key, write_config};
 
 const NETUID: u16 = 1;
 const TAO: u64 = 1_000_000_000;
@@ -44,75 +42,18 @@ async fn chain_with(chopsticks: &Chopsticks, hotkeys: &[&Keypair]) -> (Arc<Subte
     (chain, alice)
 }
 
-/// Serves an [`Adder`] for the `good` test plugin as `hotkey` on 127.0.0.2 and publishes its
-/// axon on chain.
-async fn serve_adder(chain: &Arc<Subtensor>, hotkey: Keypair, salt: u64) -> miner::RefreshTask {
-    let subnet = miner::Subnet::new("good", NETUID, "true", "true", Adder { salt }).expect("subnet");
-    let state = miner::MinerState::new(hotkey.clone(), miner_options(), vec![subnet]).expect("state");
-    let source = miner::ChainSource::new(Arc::clone(chain));
-    state.refresh_metagraphs(&source).await.expect("metagraph");
-    let refresh = state.spawn_metagraph_refresh(source, Duration::from_secs(1));
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), 0))).await.expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    tokio::spawn(async move {
-        let _ = miner::serve(listener, miner::router(state), std::future::pending()).await;
-    });
-    chain
-        .serve_axon(&hotkey, NETUID, &Axon::http(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), port))
-        .await
-        .expect("publish the axon");
-    refresh
-}
-
 #[test]
 fn miner_run_publishes_its_axon_on_subtensor_and_authorises_from_it() {
     let chopsticks = Chopsticks::start();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let miner_key = account("miner");
     let (chain, _) = runtime.block_on(chain_with(&chopsticks, &[&miner_key]));
-    let url = chopsticks.url();
-    let miner = start(&[
-        "miner",
-        "run",
-        "--subnet",
-        "price-prediction",
-        "--wallet",
-        "miner",
-        "--hotkey",
-        "default",
-        "--wallet-path",
-        path_str(&wallets()),
-        "--listen",
-        "127.0.0.1:0",
-        "--chain",
-        &url,
-        "--netuid",
-        "1",
-        "--external-ip",
-        "127.0.0.2",
-    ]);
-    let port: u16 = miner.address.rsplit(':').next().and_then(|port| port.parse().ok()).expect("port");
+    let miner = start_on_chain(&chopsticks.url());
     runtime.block_on(async {
         let graph = chain.metagraph(NETUID).await.expect("metagraph");
-        let axon = graph.neuron(&miner_key.account()).and_then(|neuron| neuron.axon.clone()).expect("axon published");
-        assert_eq!((axon.ip.to_string(), axon.port), ("127.0.0.2".to_owned(), port));
-
         // The validator holds a permit on chain; a key the chain does not know is refused.
         let stranger = keypair_from_uri("//subnetkit//stranger").expect("key");
-        let body = serde_json::to_vec(&price_task()).expect("JSON");
-        let target = "/price-prediction/task";
-        let http = reqwest::Client::new();
-        for (caller, status) in [(&validator_key(), 200), (&stranger, 403)] {
-            let request = btauth::Request { method: "POST", target, body: &body };
-            let headers = btauth::sign(caller, &request, Some(&miner_key.account()), btauth::now_ns()).expect("signed");
-            let mut post =
-                http.post(format!("http://{}{target}", miner.address)).header("content-type", "application/json");
-            for (name, value) in headers.to_pairs() {
-                post = post.header(name, value);
-            }
-            assert_eq!(post.body(body.clone()).send().await.expect("task").status(), status);
-        }
+        serves_as_published(&miner, &graph, &miner_key, &[(&validator_key(), 200), (&stranger, 403)]).await;
     });
 }
 
@@ -128,7 +69,7 @@ fn a_validator_round_on_subtensor_lands_its_weights_on_chain() {
     let _refresh = runtime.block_on(async {
         let mut tasks = Vec::new();
         for (salt, hotkey) in miners.iter().enumerate() {
-            tasks.push(serve_adder(&chain, hotkey.clone(), salt as u64).await);
+            tasks.push(serve_miner(&chain, hotkey.clone(), salt as u64).await);
         }
         tasks
     });
@@ -136,20 +77,11 @@ fn a_validator_round_on_subtensor_lands_its_weights_on_chain() {
     let validator = registered.neuron(&validator_key().account()).expect("validator registered").clone();
 
     let scratch = tempfile::tempdir().expect("temp dir");
-    let database = format!("sqlite://{}", scratch.path().join("validator.sqlite").display());
-    let config = scratch.path().join("validator.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "wallet = \"validator\"\nhotkey = \"default\"\nwallet_path = {wallets:?}\nchain = {url:?}\n\
-             database = {database:?}\n\n[[subnet]]\nnetuid = 1\nplugin = {plugin:?}\ntimeout_ms = 5000\n\
-             alpha = 0.5\nround_interval_ms = 200\nweights_interval_blocks = 1\n",
-            wallets = wallets().display().to_string(),
-            url = chopsticks.url(),
-            plugin = test_plugins::GOOD,
-        ),
-    )
-    .expect("write the config");
+    let (config, database) = write_config(
+        scratch.path(),
+        &chopsticks.url(),
+        "timeout_ms = 5000\nround_interval_ms = 200\nweights_interval_blocks = 1\n",
+    );
     let log = scratch.path().join("validator.log");
     let store = runtime.block_on(validator::Store::connect(&database)).expect("store");
     let process = Validator::start(&config, scratch.path());

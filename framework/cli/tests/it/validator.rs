@@ -15,7 +15,7 @@ use crate::localnet::{Chain, init, key};
 use crate::{EXIT_BAD_INPUT, EXIT_MISMATCH, run, subnetkit};
 
 /// The test wallets (copied from `framework/protocol/tests/data/wallets`).
-pub(crate) fn wallets() -> PathBuf {
+fn wallets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wallets")
 }
 
@@ -26,8 +26,8 @@ pub(crate) fn validator_key() -> protocol::Keypair {
 /// Adds `a + b`, as the `good` test plugin asks, after a delay that depends on the task and on
 /// `salt`: rounds take a while (a kill can land inside one), and which miner is fastest, so
 /// each one's score, changes from round to round.
-pub(crate) struct Adder {
-    pub(crate) salt: u64,
+struct Adder {
+    salt: u64,
 }
 
 impl miner::Miner for Adder {
@@ -39,8 +39,13 @@ impl miner::Miner for Adder {
     }
 }
 
-/// Serves an [`Adder`] as `hotkey` on 127.0.0.2 for subnet 1 and publishes its axon.
-async fn serve_miner(client: &Arc<localnet::Client>, hotkey: protocol::Keypair, salt: u64) -> miner::RefreshTask {
+/// Serves an [`Adder`] as `hotkey` on 127.0.0.2 for subnet 1 and publishes its axon on `client`'s
+/// chain.
+pub(crate) async fn serve_miner<C: chain::Chain + 'static>(
+    client: &Arc<C>,
+    hotkey: protocol::Keypair,
+    salt: u64,
+) -> miner::RefreshTask {
     let subnet = miner::Subnet::new("good", 1, "true", "true", Adder { salt }).expect("subnet");
     let state = miner::MinerState::new(hotkey.clone(), miner_options(), vec![subnet]).expect("state");
     let source = miner::ChainSource::new(Arc::clone(client));
@@ -57,6 +62,25 @@ async fn serve_miner(client: &Arc<localnet::Client>, hotkey: protocol::Keypair, 
         .await
         .expect("publish the axon");
     refresh
+}
+
+/// Writes `validator.toml` in `dir`: the test wallet `validator`, `chain`, a SQLite database in
+/// `dir`, and subnet 1 with the `good` test plugin, alpha 0.5 and the `subnet` lines given.
+/// Returns the config's path and the database URL.
+pub(crate) fn write_config(dir: &Path, chain: &str, subnet: &str) -> (PathBuf, String) {
+    let database = format!("sqlite://{}", dir.join("validator.sqlite").display());
+    let config = dir.join("validator.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "wallet = \"validator\"\nhotkey = \"default\"\nwallet_path = {wallets:?}\nchain = {chain:?}\n\
+             database = {database:?}\n\n[[subnet]]\nnetuid = 1\nplugin = {plugin:?}\nalpha = 0.5\n{subnet}",
+            wallets = wallets().display().to_string(),
+            plugin = test_plugins::GOOD,
+        ),
+    )
+    .expect("write the config");
+    (config, database)
 }
 
 /// A running `subnetkit validator run`, killed on drop.
@@ -194,20 +218,7 @@ fn a_killed_validator_restarts_without_losing_or_rescoring_a_round() {
         miners
     });
 
-    let database = format!("sqlite://{}", scratch.path().join("validator.sqlite").display());
-    let config = scratch.path().join("validator.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "wallet = \"validator\"\nhotkey = \"default\"\nwallet_path = {wallets:?}\nchain = {url:?}\n\
-             database = {database:?}\n\n[[subnet]]\nnetuid = 1\nplugin = {plugin:?}\ntimeout_ms = 2000\n\
-             alpha = 0.5\nround_interval_ms = 40\n",
-            wallets = wallets().display().to_string(),
-            url = chain.url,
-            plugin = test_plugins::GOOD,
-        ),
-    )
-    .expect("write the config");
+    let (config, database) = write_config(scratch.path(), &chain.url, "timeout_ms = 2000\nround_interval_ms = 40\n");
     let log = scratch.path().join("validator.log");
     // Opened (and migrated) before the validator, which then finds the schema in place.
     let store = runtime.block_on(Store::connect(&database)).expect("store");
@@ -339,7 +350,7 @@ fn run_refuses_a_bad_config_with_one_error_line_naming_file_and_field() {
 }
 
 /// The server's defaults, with a rate limit no test round rate reaches.
-pub(crate) fn miner_options() -> miner::Options {
+fn miner_options() -> miner::Options {
     let many = std::num::NonZeroU32::new(10_000).expect("not zero");
     miner::Options { rate_limit: miner::RateLimit { per_second: many, burst: many }, ..miner::Options::default() }
 }

@@ -216,6 +216,23 @@ impl Net {
         self.client.advance_blocks(&sudo(), count).await.expect("advance")
     }
 
+    /// Runs `runner`'s rounds two blocks apart until it sends weights (a reveal of the commit made
+    /// at block `committed`), checking that nothing else reaches subnet 1's weights history
+    /// before; returns the block they went out at.
+    pub(crate) async fn rounds_until_reveal(&self, runner: &mut SubnetRunner, store: &Store, committed: u64) -> u64 {
+        for _ in 0..15 {
+            let block = self.advance(2).await;
+            let report = runner.round().await.expect("round");
+            if let Some(at) = report.weights_at {
+                assert_eq!(at, block);
+                return at;
+            }
+            let last = store.last_weights(1).await.expect("read").expect("recorded");
+            assert_eq!(last.block, committed, "nothing new in the weights history before the reveal");
+        }
+        panic!("no reveal within 30 blocks");
+    }
+
     /// The uids of subnet `netuid`'s miners of `kind`.
     pub(crate) fn uids(&self, netuid: NetUid, kind: Kind) -> Vec<Uid> {
         self.miners.iter().filter(|m| m.netuid == netuid && m.kind == kind).map(|m| m.uid).collect()

@@ -38,19 +38,7 @@ async fn a_commit_made_before_a_restart_is_revealed_after_it(db: &TestDb) {
 
     // It reveals the stored commit in its reveal epoch, without committing anew before.
     let mut runner = net.runner(spec(1, test_plugins::GOOD, 100), &parts);
-    let mut revealed = None;
-    for _ in 0..15 {
-        let block = net.advance(2).await;
-        let report = runner.round().await.expect("round");
-        if let Some(at) = report.weights_at {
-            assert_eq!(at, block);
-            revealed = Some(at);
-            break;
-        }
-        let last = parts.store.last_weights(1).await.expect("read").expect("recorded");
-        assert_eq!(last.block, committed, "no new commit while the stored one waits");
-    }
-    let revealed = revealed.expect("the reveal went out within 30 blocks");
+    let revealed = net.rounds_until_reveal(&mut runner, &parts.store, committed).await;
     let reveal = parts.store.last_weights(1).await.expect("read").expect("recorded");
     assert_eq!((reveal.block, reveal.outcome.as_str()), (revealed, "ok (revealed)"));
     assert_eq!((reveal.uids, reveal.weights), (commit.uids, commit.weights), "the committed weights");

@@ -120,19 +120,7 @@ async fn under_commit_reveal_the_runner_commits_then_reveals() {
     assert_eq!((commit.block, commit.outcome.as_str()), (committed, "ok"));
 
     // Rounds go on; the reveal goes out once its epoch has come, and not before.
-    let mut revealed = None;
-    for _ in 0..15 {
-        let block = net.advance(2).await;
-        let report = runner.round().await.expect("round");
-        if let Some(at) = report.weights_at {
-            assert_eq!(at, block);
-            revealed = Some(at);
-            break;
-        }
-        let last = parts.store.last_weights(1).await.expect("read").expect("recorded");
-        assert_eq!(last.block, committed, "nothing recorded before the reveal");
-    }
-    let revealed = revealed.expect("the reveal went out within 30 blocks");
+    let revealed = net.rounds_until_reveal(&mut runner, &parts.store, committed).await;
     assert!(revealed > committed);
     let reveal = parts.store.last_weights(1).await.expect("read").expect("recorded");
     assert_eq!((reveal.block, reveal.outcome.as_str()), (revealed, "ok (revealed)"));
