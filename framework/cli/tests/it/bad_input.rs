@@ -15,8 +15,9 @@ fn check_rejected(file: &TempFile, mentions: &[&str]) {
     }
 }
 
+/// Asserts exit 2, nothing on stdout, and one `error:` line containing every one of `mentions`.
 #[track_caller]
-fn assert_one_error(out: &Outcome, mentions: &[&str]) {
+pub(crate) fn assert_one_error(out: &Outcome, mentions: &[&str]) {
     out.assert_code(EXIT_BAD_INPUT);
     assert_eq!(out.stdout, "", "nothing on stdout");
     let lines: Vec<&str> = out.stderr.lines().collect();

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::{EXIT_BAD_INPUT, Outcome, TempFile, run, run_with_stdin};
+use crate::bad_input::assert_one_error;
+use crate::{Outcome, TempFile, run, run_with_stdin};
 
 /// Runs `weights preview` on `input` in a temp file; returns the outcome and the file's name.
 fn preview(tag: &str, input: &[u8]) -> (Outcome, String) {
@@ -18,20 +19,6 @@ fn printed(out: &Outcome) -> Value {
     out.assert_code(0);
     assert_eq!(out.stdout.lines().count(), 1, "one line on stdout: {:?}", out.stdout);
     serde_json::from_str(&out.stdout).expect("stdout is JSON")
-}
-
-/// Asserts exit 2, nothing on stdout, and one `error:` line containing every one of `mentions`.
-#[track_caller]
-fn assert_rejected(out: &Outcome, mentions: &[&str]) {
-    out.assert_code(EXIT_BAD_INPUT);
-    assert_eq!(out.stdout, "", "nothing on stdout");
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one line on stderr: {:?}", out.stderr);
-    assert!(lines[0].starts_with("error: "), "stderr: {:?}", out.stderr);
-    assert!(!out.stderr.contains("panicked"), "stderr: {:?}", out.stderr);
-    for mention in mentions {
-        assert!(lines[0].contains(mention), "{mention:?} not in {:?}", lines[0]);
-    }
 }
 
 fn bytes(value: Value) -> Vec<u8> {
@@ -67,53 +54,53 @@ fn max_weight_limit_clips() {
 #[test]
 fn mismatched_lengths() {
     let (out, name) = preview("lengths", &bytes(json!({ "uids": [0, 1, 2], "scores": [0.5, 0.5] })));
-    assert_rejected(&out, &[&name, "uids", "scores", "3 vs 2"]);
+    assert_one_error(&out, &[&name, "uids", "scores", "3 vs 2"]);
 }
 
 #[test]
 fn negative_score() {
     let (out, name) = preview("negative", &bytes(json!({ "uids": [0, 1], "scores": [0.5, -0.1] })));
-    assert_rejected(&out, &[&name, "scores[1]", "non-negative"]);
+    assert_one_error(&out, &[&name, "scores[1]", "non-negative"]);
 }
 
 #[test]
 fn unknown_field() {
     let (out, name) = preview("unknown", &bytes(json!({ "uids": [0], "scores": [1.0], "max_weight": 0.5 })));
-    assert_rejected(&out, &[&name, "max_weight", "unknown field"]);
+    assert_one_error(&out, &[&name, "max_weight", "unknown field"]);
 }
 
 #[test]
 fn not_json() {
     let (out, name) = preview("not-json", b"uids = [0]\n");
-    assert_rejected(&out, &[&name, "(file)"]);
+    assert_one_error(&out, &[&name, "(file)"]);
 }
 
 #[test]
 fn missing_field() {
     let (out, name) = preview("missing", &bytes(json!({ "uids": [0] })));
-    assert_rejected(&out, &[&name, "missing field `scores`"]);
+    assert_one_error(&out, &[&name, "missing field `scores`"]);
 }
 
 #[test]
 fn uid_out_of_range() {
     let (out, name) = preview("big-uid", &bytes(json!({ "uids": [0, 65536], "scores": [1, 1] })));
-    assert_rejected(&out, &[&name, "uids[1]", "u16"]);
+    assert_one_error(&out, &[&name, "uids[1]", "u16"]);
 }
 
 #[test]
 fn duplicate_uid() {
     let (out, name) = preview("duplicate", &bytes(json!({ "uids": [4, 5, 4], "scores": [1, 1, 1] })));
-    assert_rejected(&out, &[&name, "uids[2]", "uid 4"]);
+    assert_one_error(&out, &[&name, "uids[2]", "uid 4"]);
 }
 
 #[test]
 fn all_zero_scores() {
     let (out, name) = preview("zero", &bytes(json!({ "uids": [0, 1], "scores": [0, 0] })));
-    assert_rejected(&out, &[&name, "scores", "all weights are zero"]);
+    assert_one_error(&out, &[&name, "scores", "all weights are zero"]);
 }
 
 #[test]
 fn limit_out_of_range() {
     let (out, name) = preview("limit-range", &bytes(json!({ "uids": [0], "scores": [1], "max_weight_limit": 65535 })));
-    assert_rejected(&out, &[&name, "max_weight_limit", "[0, 1]"]);
+    assert_one_error(&out, &[&name, "max_weight_limit", "[0, 1]"]);
 }
