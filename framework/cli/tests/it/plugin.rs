@@ -131,3 +131,20 @@ fn a_new_plugin_builds_tests_and_checks_as_generated() {
         out["sample_batch"]["scores"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).collect();
     assert_eq!(scores, [1.0, 0.9, 0.0, 0.0], "the bundled sample batch is scored");
 }
+
+/// A reader that goes away (`subnetkit plugin task … | head -c0`) ends the output quietly: the
+/// command succeeds and nothing panics.
+#[test]
+fn output_into_a_closed_pipe_is_not_a_panic() {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let cache = cache_dir();
+    let out = Process::new(crate::subnetkit().get_program())
+        .args(["plugin", "task", test_plugins::GOOD, "--seed", "7", "--cache-dir", &cache])
+        .stdout(writer)
+        .output()
+        .expect("subnetkit starts");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
